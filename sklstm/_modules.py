@@ -1,0 +1,237 @@
+"""Torch modules behind the sklstm estimators (private).
+
+The estimators build these networks in ``fit``; users reach them as
+``estimator.module_`` but never construct them directly.
+"""
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+_CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
+
+
+class _SequenceEncoder(nn.Module):
+    """Embedding or scaling, optional convolution, then a recurrent stack.
+
+    Args:
+        input_size: features per time step (ignored when ``vocab_size`` is set).
+        hidden_size: units per recurrent layer.
+        num_layers: stacked recurrent layers.
+        cell: ``"lstm"`` or ``"gru"``.
+        bidirectional: run each layer in both directions.
+        dropout: dropout between recurrent layers (only when
+            ``num_layers > 1``, so that torch does not warn).
+        layer_norm: apply ``nn.LayerNorm`` to the recurrent output.
+        conv_channels: output channels of a 1-D convolution applied before the
+            recurrent layers, or ``None`` for no convolution.
+        conv_kernel_size: kernel size of that convolution ("same" padding).
+        vocab_size: when set, inputs are integer token ids (padding id 0)
+            embedded with ``nn.Embedding(vocab_size, embedding_dim)``.
+        embedding_dim: size of the token embedding.
+
+    Inputs: X, lengths
+        * **X**: tensor of shape :math:`(N, L, H_{in})` (float features) or
+          :math:`(N, L)` (token ids when ``vocab_size`` is set).
+        * **lengths**: optional tensor of shape :math:`(N,)` with the number of
+          valid steps of each sequence; steps past it are padding and never
+          reach the recurrent layers (they are packed away).
+
+    Outputs: output, last
+        * **output**: tensor of shape :math:`(N, L, D * H_{out})`, the top
+          layer's output at every step (zero at padded steps).
+        * **last**: tensor of shape :math:`(N, D * H_{out})`, the summary of
+          each sequence: the forward direction's state at its last valid step,
+          concatenated with the backward direction's state at its first step.
+
+    where :math:`N` is the batch size, :math:`L` the padded length,
+    :math:`H_{in}` the input size, :math:`H_{out}` the hidden size and
+    :math:`D` is 2 when bidirectional, else 1.
+
+    .. note::
+        For a bidirectional layer, ``output[:, -1]`` is *not* the summary of
+        the backward direction (that direction has seen only the last step
+        there); ``last`` takes each direction's final state from ``h_n``.
+    """
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        cell="lstm",
+        bidirectional=False,
+        dropout=0.0,
+        layer_norm=False,
+        conv_channels=None,
+        conv_kernel_size=5,
+        vocab_size=None,
+        embedding_dim=32,
+    ):
+        super().__init__()
+        self.cell = cell
+        self.bidirectional = bidirectional
+        self.register_buffer("x_mean", torch.zeros(input_size))
+        self.register_buffer("x_scale", torch.ones(input_size))
+        if vocab_size is not None:
+            self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
+            rnn_input = embedding_dim
+        else:
+            self.embedding = None
+            rnn_input = input_size
+        if conv_channels is not None:
+            self.conv = nn.Conv1d(
+                rnn_input, conv_channels, conv_kernel_size, padding="same"
+            )
+            rnn_input = conv_channels
+        else:
+            self.conv = None
+        self.rnn = _CELLS[cell](
+            rnn_input,
+            hidden_size,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
+        self.output_size = hidden_size * (2 if bidirectional else 1)
+        self.norm = nn.LayerNorm(self.output_size) if layer_norm else None
+
+    def embed(self, X, lengths=None):
+        """Input of the recurrent stack: scaled or embedded, then convolved."""
+        if self.embedding is not None:
+            if X.dim() == 3:
+                X = X[..., 0]
+            Z = self.embedding(X.long())
+        else:
+            Z = (X.float() - self.x_mean) / self.x_scale
+        if lengths is not None:
+            steps = torch.arange(Z.shape[1], device=Z.device)
+            mask = steps[None, :] < lengths.to(Z.device)[:, None]
+            Z = Z * mask[..., None]
+        if self.conv is not None:
+            Z = torch.relu(self.conv(Z.transpose(1, 2))).transpose(1, 2)
+            if lengths is not None:
+                Z = Z * mask[..., None]
+        return Z
+
+    def forward(self, X, lengths=None):
+        Z = self.embed(X, lengths)
+        total = Z.shape[1]
+        if lengths is not None:
+            packed = pack_padded_sequence(
+                Z, lengths.cpu(), batch_first=True, enforce_sorted=False
+            )
+            out, state = self.rnn(packed)
+            out, _ = nn.utils.rnn.pad_packed_sequence(
+                out, batch_first=True, total_length=total
+            )
+        else:
+            out, state = self.rnn(Z)
+        h_n = state[0] if self.cell == "lstm" else state
+        if self.bidirectional:
+            last = torch.cat([h_n[-2], h_n[-1]], dim=1)
+        else:
+            last = h_n[-1]
+        if self.norm is not None:
+            out = self.norm(out)
+            last = self.norm(last)
+        return out, last
+
+
+class _ManyToOneNet(nn.Module):
+    """Recurrent encoder followed by dropout and a linear head.
+
+    Inputs: X, lengths
+        * **X**: tensor of shape :math:`(N, L, H_{in})` or :math:`(N, L)`
+          (token ids).
+        * **lengths**: optional tensor of shape :math:`(N,)`.
+
+    Outputs: out
+        * **out**: tensor of shape :math:`(N, H_{target})`: regression
+          outputs (in standardised units) or class logits.
+
+    ``precision="bfloat16"`` runs the forward pass under
+    ``torch.autocast`` with bfloat16; the output is returned as float32.
+    """
+
+    def __init__(self, output_size, dropout=0.0, precision="float32", **encoder):
+        super().__init__()
+        self.encoder = _SequenceEncoder(dropout=dropout, **encoder)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(self.encoder.output_size, output_size)
+        self.precision = precision
+
+    def forward(self, X, lengths=None):
+        with _autocast(X, self.precision):
+            _, last = self.encoder(X, lengths)
+            out = self.head(self.dropout(last))
+        return out.float()
+
+
+def _autocast(X, precision):
+    """Autocast context for ``precision`` on the device of ``X``."""
+    return torch.autocast(
+        device_type=X.device.type,
+        dtype=torch.bfloat16,
+        enabled=precision == "bfloat16",
+    )
+
+
+def _lstm_gates(encoder, X, lengths=None, layer=-1):
+    """Gate activations of one LSTM layer of ``encoder``, step by step.
+
+    Recomputes the recurrence from the layer weights so that the gates,
+    which ``nn.LSTM`` keeps internal, can be returned. Returns a dict of
+    tensors of shape ``(N, L, D * H_out)``: ``input_gate``, ``forget_gate``,
+    ``cell_candidate``, ``output_gate``, ``cell_state``, ``hidden_state``.
+    Steps past a sequence's length are zero.
+    """
+    rnn = encoder.rnn
+    n_layers = rnn.num_layers
+    layer = layer % n_layers
+    Z = encoder.embed(X, lengths).float()
+    N, L, _ = Z.shape
+    if lengths is None:
+        lengths = torch.full((N,), L, dtype=torch.long)
+    lengths = lengths.to(Z.device)
+    valid = torch.arange(L, device=Z.device)[None, :] < lengths[:, None]
+    names = (
+        "input_gate",
+        "forget_gate",
+        "cell_candidate",
+        "output_gate",
+        "cell_state",
+        "hidden_state",
+    )
+    for k in range(layer + 1):
+        per_direction = []
+        for suffix in ("", "_reverse")[: 2 if rnn.bidirectional else 1]:
+            w_ih = getattr(rnn, f"weight_ih_l{k}{suffix}")
+            w_hh = getattr(rnn, f"weight_hh_l{k}{suffix}")
+            b = getattr(rnn, f"bias_ih_l{k}{suffix}") + getattr(
+                rnn, f"bias_hh_l{k}{suffix}"
+            )
+            H = w_hh.shape[1]
+            h = Z.new_zeros(N, H)
+            c = Z.new_zeros(N, H)
+            record = {name: Z.new_zeros(N, L, H) for name in names}
+            steps = range(L - 1, -1, -1) if suffix else range(L)
+            for t in steps:
+                gates = Z[:, t] @ w_ih.T + h @ w_hh.T + b
+                i, f, g, o = gates.chunk(4, dim=1)
+                i, f, o = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o)
+                g = torch.tanh(g)
+                c_new = f * c + i * g
+                h_new = o * torch.tanh(c_new)
+                m = valid[:, t : t + 1]
+                c = torch.where(m, c_new, c)
+                h = torch.where(m, h_new, h)
+                for name, value in zip(names, (i, f, g, o, c_new, h_new)):
+                    record[name][:, t] = value * m
+            per_direction.append(record)
+        merged = {
+            name: torch.cat([r[name] for r in per_direction], dim=2) for name in names
+        }
+        Z = merged["hidden_state"]
+    return merged

@@ -1,0 +1,292 @@
+"""LSTM regressor."""
+
+import numpy as np
+import torch
+from sklearn.base import RegressorMixin
+
+from ._base import _BaseLSTMEstimator
+from ._modules import _ManyToOneNet
+from ._validation import check_is_fitted, check_sequences, check_target
+
+__all__ = ["LSTMRegressor"]
+
+
+class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
+    """Regression on sequences with a many-to-one LSTM (or GRU).
+
+    The recurrent network reads each sequence and a linear head maps its
+    final state to one or several targets: the next value(s) of a series,
+    or any number describing a sequence. ``X`` is laid out as
+    ``(n_samples, n_timesteps, n_features)`` (time second, features last);
+    a 2D ``X`` holds univariate sequences, and a list of arrays holds
+    sequences of different lengths, which are padded and packed, never
+    truncated. Inputs and targets are standardised inside, so real-scale
+    data (targets in the hundreds or thousands) needs no preprocessing.
+
+    Parameters
+    ----------
+    hidden_size : int, default=64
+        Number of units in each recurrent layer.
+    num_layers : int, default=1
+        Number of stacked recurrent layers.
+    cell : {"lstm", "gru"}, default="lstm"
+        Recurrent cell type.
+    bidirectional : bool, default=False
+        If True, each recurrent layer reads the sequence in both directions.
+    dropout : float, default=0.0
+        Dropout probability between recurrent layers (only when
+        ``num_layers > 1``) and before the output layer.
+    layer_norm : bool, default=False
+        If True, apply layer normalisation to the recurrent outputs.
+    conv_channels : int or None, default=None
+        Output channels of a 1-D convolution (with ReLU) applied to the
+        inputs before the recurrent layers (a CNN-LSTM), useful for long or
+        noisy sequences. None means no convolution.
+    conv_kernel_size : int, default=5
+        Kernel size of that convolution ("same" padding).
+    max_epochs : int, default=100
+        Maximum number of passes over the training data.
+    batch_size : int, default=32
+        Number of sequences per mini-batch.
+    lr : float, default=1e-3
+        Learning rate of the optimizer.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
+        Optimizer (``"sgd"`` uses momentum 0.9).
+    weight_decay : float, default=0.0
+        L2 penalty (decoupled for ``"adamw"``).
+    clip_grad_norm : float or None, default=None
+        If set, clip the gradient norm to this value at each step.
+    early_stopping : bool, default=False
+        If True, hold out the last ``validation_fraction`` of the sequences
+        (the tail, not a shuffled sample, since windows of a series overlap),
+        stop when the validation loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs and restore the best weights.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping.
+    tol : float, default=1e-4
+        Minimum improvement of the validation loss that counts.
+    lr_schedule : {"cosine", "step", "plateau", "onecycle"}, \
+            skorch LRScheduler, torch scheduler class or None, default=None
+        Learning-rate schedule: a name, a configured
+        ``skorch.callbacks.LRScheduler``, or a ``torch.optim.lr_scheduler``
+        class that needs no arguments beyond the optimizer.
+    scale_inputs : bool, default=True
+        If True, standardise each input feature with its mean and standard
+        deviation over all training time steps (inside the network, so
+        ``module_`` takes raw inputs).
+    scale_target : bool, default=True
+        If True, standardise each target column for training; predictions
+        are returned in the original units.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks (instances or ``(name, callback)`` pairs);
+        they are copied, never modified.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to train and predict; ``"auto"`` picks a CUDA GPU when one is
+        available.
+    precision : {"float32", "bfloat16"}, default="float32"
+        ``"bfloat16"`` runs the network under bfloat16 autocast (mixed
+        precision), faster on hardware with bfloat16 units.
+    warm_start : bool, default=False
+        If True, a further ``fit`` continues from the current weights.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout and batch shuffling. Pass an int
+        for reproducible results across multiple function calls on CPU. See
+        :term:`Glossary <random_state>`.
+    verbose : int, default=0
+        0 is silent; 1 shows a progress bar with the loss per epoch.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The fitted skorch net that trained the model; ``net_.history`` holds
+        the per-epoch history.
+    module_ : torch.nn.Module
+        The trained network.
+    n_features_in_ : int
+        Number of time steps per sequence seen during fit (the second axis of
+        ``X``, as scikit-learn's validation counts it). Not set when fitted on
+        variable-length sequences.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names of a DataFrame ``X``. Only set when ``X`` has string
+        column names.
+    input_size_ : int
+        Number of features per time step (1 for 2D ``X``).
+    n_outputs_ : int
+        Number of targets.
+    n_iter_ : int
+        Number of epochs run.
+    loss_curve_ : list of float
+        Training loss (mean squared error on the standardised targets when
+        ``scale_target=True``) at the end of each epoch.
+    validation_loss_curve_ : list of float or None
+        Validation loss per epoch, or None without early stopping.
+    best_epoch_ : int
+        The epoch (1-based) whose weights were kept.
+
+    See Also
+    --------
+    LSTMClassifier : Classification of sequences.
+    LSTMAnomalyDetector : Unsupervised anomaly detection on time series.
+    SlidingWindowTransformer : One window per row of a series, for pipelines.
+    make_windows : Cut a series into windows and future targets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm import LSTMRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(32, 10, 2)
+    >>> y = X[:, -1, 0] + X[:, -2, 1]
+    >>> reg = LSTMRegressor(hidden_size=8, max_epochs=2, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        **_BaseLSTMEstimator._parameter_constraints,
+        "scale_target": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden_size=64,
+        num_layers=1,
+        cell="lstm",
+        bidirectional=False,
+        dropout=0.0,
+        layer_norm=False,
+        conv_channels=None,
+        conv_kernel_size=5,
+        max_epochs=100,
+        batch_size=32,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        clip_grad_norm=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        lr_schedule=None,
+        scale_inputs=True,
+        scale_target=True,
+        callbacks=None,
+        device="cpu",
+        precision="float32",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.cell = cell
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.layer_norm = layer_norm
+        self.conv_channels = conv_channels
+        self.conv_kernel_size = conv_kernel_size
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.clip_grad_norm = clip_grad_norm
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.lr_schedule = lr_schedule
+        self.scale_inputs = scale_inputs
+        self.scale_target = scale_target
+        self.callbacks = callbacks
+        self.device = device
+        self.precision = precision
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y):
+        """Fit the network to sequences ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_features), or list of arrays
+            Training sequences, time on the second axis and features on the
+            last; a list holds sequences of different lengths, each of shape
+            ``(len_i,)`` or ``(len_i, n_features)``.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets, one row per sequence.
+
+        Returns
+        -------
+        self : LSTMRegressor
+            The fitted estimator.
+        """
+        self._validate_params()
+        warm = self.warm_start and hasattr(self, "net_")
+        seqs = check_sequences(self, X, reset=not warm)
+        y = check_target(self, y, len(seqs), numeric=True)
+        if y.ndim > 2:
+            raise ValueError(
+                f"y must be 1D (n_samples,) or 2D (n_samples, n_outputs), got "
+                f"{y.ndim}D y of shape {y.shape}."
+            )
+        y2d = y.reshape(len(y), -1).astype(np.float64)
+        if not warm:
+            self._y_ndim = y.ndim
+            self.n_outputs_ = y2d.shape[1]
+            if self.scale_target:
+                self._target_mean = y2d.mean(axis=0)
+                scale = y2d.std(axis=0)
+                scale[scale < 1e-12 * np.maximum(1.0, np.abs(self._target_mean))] = 1.0
+                self._target_scale = scale
+            else:
+                self._target_mean = np.zeros(y2d.shape[1])
+                self._target_scale = np.ones(y2d.shape[1])
+        elif y2d.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2d.shape[1]} outputs, but {type(self).__name__} was "
+                f"fitted with {self.n_outputs_}; warm_start needs the same targets."
+            )
+        target = ((y2d - self._target_mean) / self._target_scale).astype(np.float32)
+        params = self._encoder_params(self.input_size_)
+        return self._fit_net(
+            seqs,
+            target,
+            criterion=torch.nn.MSELoss,
+            module=lambda: _ManyToOneNet(
+                self.n_outputs_,
+                dropout=self.dropout,
+                precision=self.precision,
+                **params,
+            ),
+        )
+
+    def predict(self, X):
+        """Predict targets for sequences ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_features), or list of arrays
+            Sequences in the layout used for ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions, with as many dimensions as the ``y`` seen in fit.
+        """
+        check_is_fitted(self)
+        seqs = check_sequences(self, X, reset=False)
+        out = self._raw_predict(seqs).astype(np.float64)
+        y_pred = out * self._target_scale + self._target_mean
+        return y_pred.ravel() if self._y_ndim == 1 else y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

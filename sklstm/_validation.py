@@ -1,0 +1,232 @@
+"""Input validation for sequence collections.
+
+This is the only module that imports scikit-learn's private helpers; the rest
+of sklstm imports them from here, so a change in scikit-learn touches one file.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
+from sklearn.utils.validation import (  # noqa: F401  (re-exported)
+    _check_feature_names,
+    _check_n_features,
+    check_array,
+    check_is_fitted,
+    check_random_state,
+    validate_data,
+)
+
+__all__ = [
+    "HasMethods",
+    "Integral",
+    "Interval",
+    "Real",
+    "StrOptions",
+    "check_is_fitted",
+    "check_random_state",
+    "check_sequences",
+    "validate_data",
+]
+
+
+class _Sequences:
+    """A validated sequence collection.
+
+    ``data`` is an ndarray of shape ``(n_samples, n_timesteps, n_features)``
+    (float32 or float64; possibly a read-only strided view, which is never
+    copied whole) and ``lengths`` is ``None`` for equal-length sequences or an
+    int64 array of the valid length of each (zero-padded) sequence.
+    """
+
+    def __init__(self, data, lengths=None):
+        self.data = data
+        self.lengths = lengths
+
+    def __len__(self):
+        return self.data.shape[0]
+
+
+def _name(estimator):
+    return type(estimator).__name__
+
+
+def _is_ragged(X):
+    """True when ``X`` is a list or tuple of sequences of different lengths."""
+    if not isinstance(X, (list, tuple)) or len(X) == 0:
+        return False
+    lengths = set()
+    for seq in X:
+        if not hasattr(seq, "__len__") or isinstance(seq, (str, bytes)):
+            return False
+        lengths.add(len(seq))
+    return len(lengths) > 1
+
+
+def _check_ragged(estimator, X, *, reset, tokens):
+    """Validate a list of variable-length sequences and pad it with zeros."""
+    name = _name(estimator)
+    arrays = []
+    for i, seq in enumerate(X):
+        try:
+            arr = np.asarray(seq)
+        except ValueError as exc:
+            raise ValueError(
+                f"Sequence {i} of X could not be read as an array: {exc}"
+            ) from None
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Sequence {i} of X has dtype {arr.dtype}; {name} expects "
+                "numeric values. Encode categories or text as numbers first."
+            )
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2:
+            raise ValueError(
+                f"Expected each sequence of a list to be 1D (n_timesteps,) or 2D "
+                f"(n_timesteps, n_features), got a {arr.ndim}D sequence at "
+                f"position {i} instead."
+            )
+        if arr.shape[0] == 0:
+            raise ValueError(
+                f"Sequence {i} of X is empty; every sequence needs at least one "
+                "time step."
+            )
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            raise ValueError(
+                f"Sequence {i} of X contains NaN or infinity. Fill gaps first, "
+                "for example with sklstm.SequenceImputer."
+            )
+        arrays.append(arr)
+    widths = {a.shape[1] for a in arrays}
+    if len(widths) > 1:
+        raise ValueError(
+            "All sequences must have the same number of features per time step, "
+            f"got {sorted(widths)}."
+        )
+    lengths = np.array([a.shape[0] for a in arrays], dtype=np.int64)
+    width = arrays[0].shape[1]
+    dtype = np.int64 if tokens else np.result_type(np.float32, *arrays)
+    data = np.zeros((len(arrays), lengths.max(), width), dtype=dtype)
+    for row, arr in zip(data, arrays):
+        row[: len(arr)] = arr
+    if reset:
+        # variable-length sequences have no fixed number of time steps
+        for attr in ("n_features_in_", "feature_names_in_"):
+            if hasattr(estimator, attr):
+                delattr(estimator, attr)
+    return _Sequences(data, lengths)
+
+
+def check_sequences(estimator, X, *, reset, tokens=False):
+    """Validate a sequence collection and return it as a :class:`_Sequences`.
+
+    Accepts a 2D array-like ``(n_samples, n_timesteps)`` (univariate), a 3D
+    array-like ``(n_samples, n_timesteps, n_features)``, a DataFrame (2D), or
+    a list of variable-length sequences (each 1D or 2D). With ``reset=True``
+    it records ``n_features_in_`` (time steps, for equal-length input),
+    ``feature_names_in_`` and ``input_size_`` on ``estimator``; otherwise it
+    checks ``X`` against them. ``tokens=True`` expects integer token ids
+    (2D, or a list of 1D sequences).
+    """
+    name = _name(estimator)
+    if _is_ragged(X):
+        seqs = _check_ragged(estimator, X, reset=reset, tokens=tokens)
+    else:
+        ndim = getattr(X, "ndim", None)
+        if ndim is None and not hasattr(X, "__array__"):
+            try:
+                ndim = np.asarray(X).ndim
+            except ValueError:
+                ndim = None
+        if ndim is not None and ndim not in (2, 3) and ndim != 1:
+            raise ValueError(
+                "Expected 2D input (n_samples, n_timesteps) or 3D input "
+                f"(n_samples, n_timesteps, n_features), got {ndim}D array instead."
+            )
+        if getattr(X, "dtype", None) is not None and X.dtype.kind in "OSU":
+            kinds = {type(v) for v in np.asarray(X).ravel()[:50]}
+            if any(issubclass(k, (str, bytes)) for k in kinds):
+                raise TypeError(
+                    f"{name} expects numeric sequences, got an array of dtype "
+                    f"{X.dtype} holding strings. Encode categories or text as "
+                    "numbers first (token ids for text, with vocab_size set)."
+                )
+        data = validate_data(
+            estimator,
+            X,
+            reset=reset,
+            allow_nd=True,
+            dtype=None if tokens else (np.float32, np.float64),
+            ensure_min_features=1,
+            ensure_min_samples=1,
+        )
+        if data.ndim == 2:
+            data = data[:, :, None]
+        seqs = _Sequences(data, None)
+        if tokens:
+            # token ids: trailing zeros are padding
+            nonzero = seqs.data[:, :, 0] != 0
+            last = np.where(
+                nonzero.any(axis=1),
+                nonzero.shape[1] - np.argmax(nonzero[:, ::-1], axis=1),
+                1,
+            )
+            if (last < nonzero.shape[1]).any():
+                seqs.lengths = last.astype(np.int64)
+    if tokens:
+        if seqs.data.shape[2] != 1:
+            raise ValueError(
+                "With vocab_size set, X must hold token ids as a 2D array "
+                f"(n_samples, n_timesteps) or a list of 1D sequences; got "
+                f"{seqs.data.shape[2]} features per time step."
+            )
+        if seqs.data.dtype.kind not in "iu":
+            raise TypeError(
+                "With vocab_size set, X must hold integer token ids, got "
+                f"dtype {seqs.data.dtype}."
+            )
+        low, high = seqs.data.min(), seqs.data.max()
+        vocab = estimator.vocab_size
+        if low < 0 or high >= vocab:
+            raise ValueError(
+                f"Token ids must lie in [0, vocab_size - 1] = [0, {vocab - 1}], "
+                f"got values in [{low}, {high}]. Raise vocab_size or re-encode "
+                "the tokens (0 is the padding id)."
+            )
+    width = seqs.data.shape[2]
+    if reset:
+        estimator.input_size_ = width
+    elif width != estimator.input_size_:
+        raise ValueError(
+            f"X has {width} features per time step, but {name} is expecting "
+            f"{estimator.input_size_} features per time step as input."
+        )
+    return seqs
+
+
+def check_target(estimator, y, n_samples, *, numeric):
+    """Validate ``y`` against the number of sequences; NaN/inf rejected."""
+    name = _name(estimator)
+    if y is None:
+        raise ValueError(
+            f"{name} requires y to be passed, but the target y is None."
+        )
+    y = check_array(
+        y,
+        ensure_2d=False,
+        dtype="numeric" if numeric else None,
+        ensure_all_finite=numeric,
+        input_name="y",
+    )
+    if y.shape[0] != n_samples:
+        raise ValueError(
+            f"X and y have different numbers of samples: X has {n_samples} "
+            f"sequences, y has {y.shape[0]} values. Pass one target per sequence."
+        )
+    return y

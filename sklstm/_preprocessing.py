@@ -115,9 +115,9 @@ class SequenceScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 
     Attributes
     ----------
-    mean_ : ndarray of shape (input_size_,)
+    mean_ : ndarray of shape (`input_size_`,)
         Mean of each feature over all time steps.
-    scale_ : ndarray of shape (input_size_,)
+    scale_ : ndarray of shape (`input_size_`,)
         Standard deviation of each feature (1 where it is zero).
     input_size_ : int
         Number of features per time step.
@@ -252,7 +252,7 @@ class SequenceImputer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
 
     Attributes
     ----------
-    statistics_ : ndarray of shape (input_size_,)
+    statistics_ : ndarray of shape (`input_size_`,)
         Mean of each feature over all observed training time steps, used for
         features that a sequence never observes.
     input_size_ : int

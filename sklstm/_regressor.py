@@ -230,11 +230,6 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         warm = self.warm_start and hasattr(self, "net_")
         seqs = check_sequences(self, X, reset=not warm)
         y = check_target(self, y, len(seqs), numeric=True)
-        if y.ndim > 2:
-            raise ValueError(
-                f"y must be 1D (n_samples,) or 2D (n_samples, n_outputs), got "
-                f"{y.ndim}D y of shape {y.shape}."
-            )
         y2d = y.reshape(len(y), -1).astype(np.float64)
         if not warm:
             self._y_ndim = y.ndim

@@ -56,6 +56,26 @@ def _name(estimator):
     return type(estimator).__name__
 
 
+# Largest magnitude accepted in X and a numeric y: the networks compute in
+# float32, and half its range keeps standardisation (x - mean) / scale from
+# overflowing.
+_MAX_MAGNITUDE = float(np.finfo(np.float32).max) / 2
+
+
+def _check_magnitude(values, what, name):
+    """Reject float values whose magnitude would overflow float32 training."""
+    if values.dtype.kind != "f" or values.size == 0:
+        return
+    peak = max(-float(values.min()), float(values.max()))
+    if peak > _MAX_MAGNITUDE:
+        raise ValueError(
+            f"{what} holds values as large as {peak:.3g} in magnitude, but {name} "
+            f"computes in float32 and accepts magnitudes up to "
+            f"{_MAX_MAGNITUDE:.3g}. Rescale {what}, for example divide it by a "
+            "constant."
+        )
+
+
 def _is_ragged(X):
     """True when ``X`` is a list or tuple of sequences of different lengths."""
     if not isinstance(X, (list, tuple)) or len(X) == 0:
@@ -102,12 +122,22 @@ def _check_ragged(estimator, X, *, reset, tokens):
                 f"Sequence {i} of X contains NaN or infinity. Fill gaps first, "
                 "for example with sklstm.SequenceImputer."
             )
+        if tokens and arr.dtype.kind not in "iu":
+            raise TypeError(
+                "With vocab_size set, X must hold integer token ids, got "
+                f"dtype {arr.dtype} in sequence {i}."
+            )
+        _check_magnitude(arr, f"sequence {i} of X", name)
         arrays.append(arr)
     widths = {a.shape[1] for a in arrays}
     if len(widths) > 1:
         raise ValueError(
             "All sequences must have the same number of features per time step, "
             f"got {sorted(widths)}."
+        )
+    if widths == {0}:
+        raise ValueError(
+            f"X has 0 features per time step; {name} needs at least one feature."
         )
     lengths = np.array([a.shape[0] for a in arrays], dtype=np.int64)
     width = arrays[0].shape[1]
@@ -168,6 +198,18 @@ def check_sequences(estimator, X, *, reset, tokens=False):
         )
         if data.ndim == 2:
             data = data[:, :, None]
+        if data.shape[1] == 0:
+            raise ValueError(
+                f"X has sequences of 0 time steps (shape {data.shape}); every "
+                "sequence needs at least one time step."
+            )
+        if data.shape[2] == 0:
+            raise ValueError(
+                f"X has 0 features per time step (shape {data.shape}); {name} "
+                "needs at least one feature."
+            )
+        if not tokens:
+            _check_magnitude(data, "X", name)
         seqs = _Sequences(data, None)
         if tokens:
             # token ids: trailing zeros are padding
@@ -217,6 +259,12 @@ def check_target(estimator, y, n_samples, *, numeric):
         raise ValueError(
             f"{name} requires y to be passed, but the target y is None."
         )
+    y_shape = np.shape(np.asarray(y, dtype=object))
+    if len(y_shape) > 2:
+        raise ValueError(
+            f"y must be 1D (n_samples,) or 2D (n_samples, n_outputs), got "
+            f"{len(y_shape)}D y of shape {y_shape}."
+        )
     y = check_array(
         y,
         ensure_2d=False,
@@ -229,4 +277,6 @@ def check_target(estimator, y, n_samples, *, numeric):
             f"X and y have different numbers of samples: X has {n_samples} "
             f"sequences, y has {y.shape[0]} values. Pass one target per sequence."
         )
+    if numeric:
+        _check_magnitude(y, "y", name)
     return y

@@ -78,7 +78,13 @@ def make_windows(series, window_length, horizon=1, stride=1):
     >>> make_windows(np.arange(20.0).reshape(10, 2), 4, horizon=2)[1].shape
     (5, 2, 2)
     """
-    univariate = np.ndim(series) == 1
+    ndim = np.ndim(series)
+    if ndim not in (1, 2):
+        raise ValueError(
+            f"Expected a 1D series (n_timesteps,) or 2D series (n_timesteps, "
+            f"n_features), got {ndim}D array instead."
+        )
+    univariate = ndim == 1
     arr = check_array(
         series,
         ensure_2d=False,
@@ -86,11 +92,6 @@ def make_windows(series, window_length, horizon=1, stride=1):
         input_name="series",
         ensure_min_samples=1,
     )
-    if arr.ndim not in (1, 2):
-        raise ValueError(
-            f"Expected a 1D series (n_timesteps,) or 2D series (n_timesteps, "
-            f"n_features), got {arr.ndim}D array instead."
-        )
     if univariate:
         arr = arr[:, None]
     n_timesteps = arr.shape[0]

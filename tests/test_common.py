@@ -49,3 +49,52 @@ def _expected_failed_checks(estimator):
 def test_common_sklearn_compatible(estimator, check):
     """Every public estimator passes scikit-learn's common checks."""
     check(estimator)
+
+
+def _documented(doc, section):
+    """Names listed in a numpydoc section of ``doc``."""
+    match = re.search(rf"\n    {section}\n    -+\n(.*?)(\n    \w[\w ]*\n    -+\n|\Z)", doc, re.S)
+    assert match, f"no {section} section"
+    return set(re.findall(r"^    (\w+) :", match.group(1), re.M))
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_common_parameters_documented(estimator):
+    """Every __init__ parameter appears in the class docstring, and no more."""
+    params = set(inspect.signature(type(estimator).__init__).parameters) - {"self"}
+    assert _documented(type(estimator).__doc__, "Parameters") == params
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_common_attributes_documented(estimator):
+    """Documented attributes are exactly the public fitted attributes present."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 6, 2)
+    if "Transformer" in type(estimator).__name__:
+        X = X[:, 0, :]
+    y = np.arange(30) % 2
+    fitted = estimator.fit(X, y)
+    present = {
+        name
+        for name in vars(fitted)
+        if name.endswith("_") and not name.startswith("_")
+    }
+    documented = _documented(type(estimator).__doc__, "Attributes")
+    # feature_names_in_ is documented but only set for DataFrames with names
+    assert present <= documented
+    assert documented - present <= {"feature_names_in_"}
+
+
+def test_common_public_names():
+    """__all__ lists exactly the public names and each one imports."""
+    expected = {
+        "LSTMClassifier",
+        "LSTMRegressor",
+        "SequenceImputer",
+        "SequenceScaler",
+        "SlidingWindowTransformer",
+        "make_windows",
+    }
+    assert expected <= set(sklstm.__all__)
+    for name in sklstm.__all__:
+        assert getattr(sklstm, name) is not None

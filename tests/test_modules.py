@@ -1,0 +1,79 @@
+"""Tests of the torch modules: shapes, packing, directions, dropout."""
+
+import torch
+
+from sklstm._modules import _ManyToOneNet, _SequenceEncoder
+
+
+def _encoder(**kwargs):
+    params = dict(input_size=3, hidden_size=5)
+    params.update(kwargs)
+    return _SequenceEncoder(**params)
+
+
+def test_encoder_output_shapes_bidirectional():
+    """Bidirectional doubles the feature axis of output and summary."""
+    torch.manual_seed(0)
+    out, last = _encoder(bidirectional=True, num_layers=2)(torch.randn(4, 7, 3))
+    assert out.shape == (4, 7, 10) and last.shape == (4, 10)
+
+
+def test_encoder_summary_is_last_valid_step():
+    """With lengths, the forward summary is the state at each sequence's end."""
+    torch.manual_seed(0)
+    enc = _encoder()
+    X = torch.randn(2, 6, 3)
+    out, last = enc(X, torch.tensor([4, 6]))
+    torch.testing.assert_close(last[0], out[0, 3])
+    torch.testing.assert_close(last[1], out[1, 5])
+    assert torch.all(out[0, 4:] == 0)
+    alone, alone_last = enc(X[:1, :4])
+    torch.testing.assert_close(alone_last[0], last[0])
+
+
+def test_encoder_backward_summary_is_first_step():
+    """The backward half of the summary is the backward output at step 0."""
+    torch.manual_seed(0)
+    enc = _encoder(bidirectional=True)
+    out, last = enc(torch.randn(3, 5, 3))
+    torch.testing.assert_close(last[:, 5:], out[:, 0, 5:])
+    torch.testing.assert_close(last[:, :5], out[:, -1, :5])
+
+
+def test_encoder_gru_and_conv_and_norm():
+    """GRU cells, a convolution block and layer norm keep the shapes."""
+    torch.manual_seed(0)
+    enc = _encoder(cell="gru", conv_channels=4, conv_kernel_size=3, layer_norm=True)
+    out, last = enc(torch.randn(2, 9, 3), torch.tensor([9, 5]))
+    assert out.shape == (2, 9, 5)
+    torch.testing.assert_close(last.mean(dim=1), torch.zeros(2), atol=1e-5, rtol=0)
+
+
+def test_encoder_single_layer_dropout_not_passed_to_rnn():
+    """With one layer, the RNN gets no dropout (torch would warn)."""
+    assert _encoder(dropout=0.5).rnn.dropout == 0.0
+    assert _encoder(dropout=0.5, num_layers=2).rnn.dropout == 0.5
+
+
+def test_many_to_one_dropout_only_in_training():
+    """Dropout changes outputs in train mode but not in eval mode."""
+    torch.manual_seed(0)
+    net = _ManyToOneNet(2, dropout=0.5, input_size=3, hidden_size=16)
+    X = torch.randn(8, 4, 3)
+    net.eval()
+    torch.testing.assert_close(net(X), net(X))
+    net.train()
+    assert not torch.equal(net(X), net(X))
+
+
+def test_many_to_one_token_embedding():
+    """Token ids are embedded; padding id 0 has a zero embedding."""
+    net = _ManyToOneNet(3, input_size=1, hidden_size=4, vocab_size=10, embedding_dim=6)
+    assert net(torch.randint(0, 10, (2, 5))).shape == (2, 3)
+    assert torch.all(net.encoder.embedding.weight[0] == 0)
+
+
+def test_many_to_one_bfloat16_returns_float32():
+    """bfloat16 autocast still returns float32 outputs."""
+    net = _ManyToOneNet(1, precision="bfloat16", input_size=3, hidden_size=4)
+    assert net(torch.randn(2, 5, 3)).dtype == torch.float32

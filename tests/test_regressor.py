@@ -1,0 +1,354 @@
+"""Tests of LSTMRegressor."""
+
+import pickle
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
+from sklearn.pipeline import Pipeline
+
+from sklstm import LSTMRegressor, SlidingWindowTransformer
+
+from conftest import FAST
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """One fitted regressor shared by the read-only tests (do not refit it)."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 8, 2)
+    y = 3.0 * X[:, -1, 0] - X[:, -2, 1]
+    return LSTMRegressor(**FAST).fit(X, y), X, y
+
+
+def test_regressor_learns(regression_data):
+    """The training loss falls well below its first value on a learnable task."""
+    X, y = regression_data
+    reg = LSTMRegressor(hidden_size=16, max_epochs=40, lr=0.01, random_state=0)
+    reg.fit(X, y)
+    assert reg.loss_curve_[0] > 4 * reg.loss_curve_[-1]
+    assert reg.score(X, y) > 0.8
+
+
+def test_regressor_real_scale_targets(regression_data):
+    """Targets in the thousands are learnt as well as standardised ones."""
+    X, y = regression_data
+    params = dict(hidden_size=16, max_epochs=30, lr=0.01, random_state=0)
+    small = LSTMRegressor(**params).fit(X, y).score(X, y)
+    large = LSTMRegressor(**params).fit(X * 50 + 300, y * 1000 + 5000)
+    assert large.score(X * 50 + 300, y * 1000 + 5000) == pytest.approx(small, abs=0.02)
+
+
+def test_regressor_scaling_can_be_turned_off(regression_data):
+    """With scaling off, the module sees raw inputs and raw targets."""
+    X, y = regression_data
+    reg = LSTMRegressor(scale_inputs=False, scale_target=False, **FAST).fit(X, y)
+    enc = reg.module_.encoder
+    assert torch.equal(enc.x_mean, torch.zeros(2))
+    assert torch.equal(enc.x_scale, torch.ones(2))
+    raw = reg.module_(torch.as_tensor(X[:4], dtype=torch.float32)).detach()
+    np.testing.assert_allclose(reg.predict(X[:4]), raw.numpy().ravel(), rtol=1e-5)
+
+
+def test_regressor_1d_and_2d_y_keep_dimensions(regression_data):
+    """1D y predicts 1D, 2D y (multi-output) predicts 2D."""
+    X, y = regression_data
+    assert LSTMRegressor(**FAST).fit(X, y).predict(X).shape == (60,)
+    Y = np.column_stack([y, -y, 2 * y])
+    reg = LSTMRegressor(**FAST).fit(X, Y)
+    assert reg.predict(X).shape == (60, 3)
+    assert reg.n_outputs_ == 3
+    assert LSTMRegressor(**FAST).fit(X, y[:, None]).predict(X).shape == (60, 1)
+
+
+def test_regressor_2d_x_equals_3d_univariate(rng):
+    """2D X behaves exactly as the equivalent (n, t, 1) 3D X."""
+    X = rng.randn(40, 6)
+    y = X.sum(axis=1)
+    p2 = LSTMRegressor(**FAST).fit(X, y).predict(X)
+    p3 = LSTMRegressor(**FAST).fit(X[:, :, None], y).predict(X[:, :, None])
+    np.testing.assert_array_equal(p2, p3)
+
+
+def test_regressor_dataframe_keeps_feature_names(rng):
+    """A DataFrame's columns become feature_names_in_."""
+    df = pd.DataFrame(rng.randn(30, 5), columns=[f"t{i}" for i in range(5)])
+    reg = LSTMRegressor(**FAST).fit(df, df.sum(axis=1))
+    assert list(reg.feature_names_in_) == list(df.columns)
+    assert reg.predict(df).shape == (30,)
+
+
+def test_regressor_variable_length_sequences_are_packed(rng):
+    """Ragged lists train; padding does not change a sequence's prediction."""
+    seqs = [rng.randn(n, 2) for n in rng.randint(3, 12, size=40)]
+    y = np.array([s[:, 0].sum() for s in seqs])
+    reg = LSTMRegressor(**FAST).fit(seqs, y)
+    assert not hasattr(reg, "n_features_in_")
+    full = reg.predict(seqs)
+    # predicted alone (no padding at all) or among longer sequences: the same
+    alone = np.array([reg.predict([s, s[:1]])[0] for s in seqs[:5]])
+    np.testing.assert_allclose(full[:5], alone, rtol=1e-5, atol=1e-6)
+
+
+def test_regressor_random_state_reproducible(regression_data):
+    """The same random_state gives equal predictions, another one differs."""
+    X, y = regression_data
+    a = LSTMRegressor(**FAST).fit(X, y).predict(X)
+    b = LSTMRegressor(**FAST).fit(X, y).predict(X)
+    c = LSTMRegressor(**{**FAST, "random_state": 1}).fit(X, y).predict(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_regressor_fit_leaves_global_rng_alone(regression_data):
+    """Fitting neither reads nor advances the caller's torch RNG."""
+    X, y = regression_data
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    LSTMRegressor(**FAST).fit(X, y)
+    np.testing.assert_array_equal(torch.rand(3), expected)
+
+
+def test_regressor_pickle_round_trip(fitted):
+    """Unpickled models predict exactly as the original."""
+    reg, X, _ = fitted
+    clone = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_array_equal(clone.predict(X), reg.predict(X))
+
+
+def test_regressor_fitted_attributes(fitted):
+    """History and shape attributes are set after fit."""
+    reg, X, _ = fitted
+    assert reg.n_iter_ == FAST["max_epochs"] == len(reg.loss_curve_)
+    assert reg.validation_loss_curve_ is None
+    assert reg.best_epoch_ == reg.n_iter_
+    assert reg.input_size_ == 2 and reg.n_features_in_ == 8
+    assert reg.module_ is reg.net_.module_
+
+
+def test_regressor_early_stopping_uses_tail(regression_data):
+    """Early stopping holds out the last sequences and restores the best epoch."""
+    X, y = regression_data
+    reg = LSTMRegressor(
+        hidden_size=8,
+        max_epochs=200,
+        lr=0.05,
+        early_stopping=True,
+        validation_fraction=0.25,
+        n_iter_no_change=3,
+        random_state=0,
+    ).fit(X, y)
+    assert reg.n_iter_ < 200
+    assert len(reg.validation_loss_curve_) == reg.n_iter_
+    best = int(np.argmin(reg.validation_loss_curve_)) + 1
+    assert reg.best_epoch_ == best
+    # the validation loss of the kept weights is the minimum of the curve
+    tail = slice(45, 60)
+    pred = reg.predict(X[tail])
+    target = (y[tail] - reg._target_mean[0]) / reg._target_scale[0]
+    scaled = (pred - reg._target_mean[0]) / reg._target_scale[0]
+    mse = float(np.mean((scaled - target) ** 2))
+    assert mse == pytest.approx(min(reg.validation_loss_curve_), rel=1e-3)
+
+
+def test_regressor_early_stopping_warns_when_out_of_epochs(regression_data):
+    """Running out of epochs while still improving raises ConvergenceWarning."""
+    X, y = regression_data
+    reg = LSTMRegressor(early_stopping=True, validation_fraction=0.2, **FAST)
+    with pytest.warns(ConvergenceWarning, match="Increase max_epochs"):
+        reg.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(cell="gru"),
+        dict(bidirectional=True),
+        dict(num_layers=2, dropout=0.2),
+        dict(layer_norm=True),
+        dict(conv_channels=4, conv_kernel_size=3),
+        dict(optimizer="sgd", lr_schedule="step"),
+        dict(optimizer="adamw", weight_decay=0.01, lr_schedule="cosine"),
+        dict(optimizer="rmsprop", lr_schedule="onecycle"),
+        dict(lr_schedule="plateau", clip_grad_norm=1.0),
+        dict(lr_schedule=torch.optim.lr_scheduler.ConstantLR),
+        dict(precision="bfloat16"),
+    ],
+)
+def test_regressor_architecture_options(regression_data, params):
+    """Every architecture and training option trains and predicts finite values."""
+    X, y = regression_data
+    reg = LSTMRegressor(**{**FAST, **params}).fit(X, y)
+    assert np.isfinite(reg.predict(X)).all()
+
+
+def test_regressor_callbacks_are_copied(regression_data):
+    """User callbacks run on a copy; the parameter object is not modified."""
+    from skorch.callbacks import EpochScoring
+
+    X, y = regression_data
+    cb = EpochScoring("neg_mean_squared_error", on_train=True, name="mse")
+    reg = LSTMRegressor(callbacks=[cb], **FAST).fit(X, y)
+    assert "mse" in reg.net_.history[-1]
+    assert not hasattr(cb, "best_score_")
+
+
+def test_regressor_verbose_shows_progress(regression_data, capsys):
+    """verbose=1 prints a progress bar with the loss; verbose=0 prints nothing."""
+    X, y = regression_data
+    LSTMRegressor(**FAST).fit(X, y)
+    quiet = capsys.readouterr()
+    assert quiet.out == "" and quiet.err == ""
+    LSTMRegressor(verbose=1, **FAST).fit(X, y)
+    err = capsys.readouterr().err
+    assert "epoch" in err and "train_loss" in err
+
+
+def test_regressor_in_pipeline_with_time_series_split(rng):
+    """Windowing + regressor works under GridSearchCV and cross_val_score."""
+    t = np.arange(300)
+    series = np.sin(t / 6.0)[:, None] + 0.05 * rng.randn(300, 1)
+    y = np.roll(series[:, 0], -1)[:-1]
+    series = series[:-1]
+    pipe = Pipeline(
+        [("windows", SlidingWindowTransformer(window_length=8)), ("lstm", LSTMRegressor(**FAST))]
+    )
+    scores = cross_val_score(pipe, series, y, cv=TimeSeriesSplit(n_splits=2))
+    assert scores.shape == (2,)
+    search = GridSearchCV(
+        pipe, {"lstm__hidden_size": [4, 8]}, cv=TimeSeriesSplit(n_splits=2)
+    ).fit(series, y)
+    assert search.best_params_["lstm__hidden_size"] in (4, 8)
+
+
+def test_regressor_gate_activations(fitted):
+    """Gate activations have one value per sequence, step and unit, in range."""
+    reg, X, _ = fitted
+    gates = reg.gate_activations(X[:3])
+    assert set(gates) == {
+        "input_gate",
+        "forget_gate",
+        "cell_candidate",
+        "output_gate",
+        "cell_state",
+        "hidden_state",
+    }
+    for name, value in gates.items():
+        assert value.shape == (3, 8, FAST["hidden_size"])
+    for name in ("input_gate", "forget_gate", "output_gate"):
+        assert gates[name].min() >= 0 and gates[name].max() <= 1
+
+
+def test_regressor_gate_activations_match_torch_lstm(rng):
+    """Recomputed hidden states equal nn.LSTM's output, for every layer."""
+    X = rng.randn(20, 7, 3)
+    y = X[:, -1, 0]
+    reg = LSTMRegressor(num_layers=2, bidirectional=True, **FAST).fit(X, y)
+    enc = reg.module_.encoder
+    with torch.no_grad():
+        out, _ = enc.rnn(enc.embed(torch.as_tensor(X, dtype=torch.float32)))
+    gates = reg.gate_activations(X, layer=-1)
+    np.testing.assert_allclose(gates["hidden_state"], out.numpy(), atol=1e-5)
+
+
+def test_regressor_gate_activations_errors(fitted, regression_data):
+    """Gates need an LSTM cell and a valid layer."""
+    reg, X, y = fitted
+    with pytest.raises(ValueError, match=re.escape("layer must be an integer in [-1, 0]")):
+        reg.gate_activations(X, layer=1)
+    gru = LSTMRegressor(cell="gru", **FAST).fit(X, y)
+    with pytest.raises(ValueError, match=re.escape("gate_activations needs cell='lstm'")):
+        gru.gate_activations(X)
+
+
+def test_regressor_unfitted_raises():
+    """Using an unfitted model raises NotFittedError."""
+    with pytest.raises(NotFittedError):
+        LSTMRegressor().predict(np.zeros((2, 3)))
+    with pytest.raises(NotFittedError):
+        LSTMRegressor().gate_activations(np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize(
+    "X, y, error, message",
+    [
+        (np.full((5, 4), np.nan), np.ones(5), ValueError, "Input X contains NaN"),
+        (np.full((5, 4), np.inf), np.ones(5), ValueError, "Input X contains infinity"),
+        (np.zeros((5, 4, 1, 1)), np.ones(5), ValueError, "got 4D array instead"),
+        (np.zeros((0, 4)), np.ones(0), ValueError, "minimum of 1 is required"),
+        (np.zeros((5, 4)), np.ones(4), ValueError, "X has 5 sequences, y has 4 values"),
+        (np.zeros((5, 4)), np.array([1, 2, np.nan, 4, 5]), ValueError, "Input y contains NaN"),
+        (np.array([["a", "b"], ["c", "d"]]), np.ones(2), TypeError, "expects numeric sequences"),
+        (np.zeros((5, 4)), np.ones((5, 2, 2)), ValueError, "y must be 1D (n_samples,) or 2D"),
+        (np.zeros(5), np.ones(5), ValueError, "Reshape your data"),
+    ],
+)
+def test_regressor_bad_input_messages(X, y, error, message):
+    """Bad X or y raises an error that names the problem."""
+    with pytest.raises(error, match=re.escape(message)):
+        LSTMRegressor(**FAST).fit(X, y)
+
+
+def test_regressor_predict_shape_mismatch_messages(fitted):
+    """A different number of steps or features at predict time is rejected."""
+    reg, X, _ = fitted
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "X has 3 features per time step, but LSTMRegressor is expecting "
+            "2 features per time step as input."
+        ),
+    ):
+        reg.predict(np.zeros((2, 8, 3)))
+    with pytest.raises(
+        ValueError,
+        match=re.escape("X has 5 features, but LSTMRegressor is expecting 8 features"),
+    ):
+        reg.predict(np.zeros((2, 5, 2)))
+
+
+def test_regressor_ragged_bad_input_messages():
+    """Variable-length input is checked sequence by sequence."""
+    reg = LSTMRegressor(**FAST)
+    with pytest.raises(ValueError, match=re.escape("Sequence 1 of X contains NaN")):
+        reg.fit([np.ones((3, 1)), np.array([[1.0], [np.nan]])], [1.0, 2.0])
+    with pytest.raises(ValueError, match=re.escape("Sequence 0 of X is empty")):
+        reg.fit([np.ones((0, 1)), np.ones((2, 1))], [1.0, 2.0])
+    with pytest.raises(ValueError, match=re.escape("same number of features")):
+        reg.fit([np.ones((3, 1)), np.ones((2, 2))], [1.0, 2.0])
+
+
+def test_regressor_parameter_checks(regression_data):
+    """Invalid parameters and impossible combinations are rejected in fit."""
+    X, y = regression_data
+    with pytest.raises(ValueError, match="'cell' parameter of LSTMRegressor"):
+        LSTMRegressor(cell="rnn").fit(X, y)
+    with pytest.raises(ValueError, match=re.escape("leaves no validation or no training")):
+        LSTMRegressor(early_stopping=True, validation_fraction=0.01).fit(X[:10], y[:10])
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match=re.escape("device='cuda' was requested")):
+            LSTMRegressor(device="cuda").fit(X, y)
+
+
+def test_regressor_device_auto_uses_cpu_without_gpu(regression_data):
+    """device='auto' trains on the CPU when no GPU is present."""
+    X, y = regression_data
+    reg = LSTMRegressor(device="auto", **FAST).fit(X, y)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert next(reg.module_.parameters()).device.type == expected
+
+
+def test_regressor_warm_start_continues(regression_data):
+    """warm_start=True continues from the current weights and extends history."""
+    X, y = regression_data
+    reg = LSTMRegressor(warm_start=True, **FAST).fit(X, y)
+    first = list(reg.loss_curve_)
+    reg.fit(X, y)
+    assert reg.n_iter_ == 2 * FAST["max_epochs"]
+    assert reg.loss_curve_[: len(first)] == first
+    assert reg.loss_curve_[-1] < first[0]

@@ -26,6 +26,9 @@ class _SequenceEncoder(nn.Module):
         conv_channels: output channels of a 1-D convolution applied before the
             recurrent layers, or ``None`` for no convolution.
         conv_kernel_size: kernel size of that convolution ("same" padding).
+        conv_pool: max-pooling factor in time after the convolution (1: no
+            pooling); a sequence of length ``l`` leaves ``ceil(l / conv_pool)``
+            steps for the recurrent layers.
         vocab_size: when set, inputs are integer token ids (padding id 0)
             embedded with ``nn.Embedding(vocab_size, embedding_dim)``.
         embedding_dim: size of the token embedding.
@@ -65,10 +68,12 @@ class _SequenceEncoder(nn.Module):
         layer_norm=False,
         conv_channels=None,
         conv_kernel_size=5,
+        conv_pool=1,
         vocab_size=None,
         embedding_dim=32,
     ):
         super().__init__()
+        self.conv_pool = int(conv_pool) if conv_channels is not None else 1
         self.cell = cell
         self.bidirectional = bidirectional
         self.register_buffer("x_mean", torch.zeros(input_size))
@@ -98,7 +103,12 @@ class _SequenceEncoder(nn.Module):
         self.norm = nn.LayerNorm(self.output_size) if layer_norm else None
 
     def embed(self, X, lengths=None):
-        """Input of the recurrent stack: scaled or embedded, then convolved."""
+        """Input of the recurrent stack and its lengths.
+
+        Scales (or embeds) ``X``, then applies the convolution and pooling.
+        Returns ``(Z, lengths)``: ``Z`` of shape ``(N, L', C)`` with ``L'`` the
+        pooled length, and the valid lengths after pooling (or None).
+        """
         if self.embedding is not None:
             if X.dim() == 3:
                 X = X[..., 0]
@@ -110,13 +120,22 @@ class _SequenceEncoder(nn.Module):
             mask = steps[None, :] < lengths.to(Z.device)[:, None]
             Z = Z * mask[..., None]
         if self.conv is not None:
-            Z = torch.relu(self.conv(Z.transpose(1, 2))).transpose(1, 2)
+            Z = torch.relu(self.conv(Z.transpose(1, 2)))
             if lengths is not None:
-                Z = Z * mask[..., None]
-        return Z
+                # after ReLU every value is >= 0, so zeroed padding never wins
+                # the max-pool over a window that also holds valid steps
+                Z = Z * mask[:, None, :]
+            if self.conv_pool > 1:
+                Z = nn.functional.max_pool1d(
+                    Z, self.conv_pool, self.conv_pool, ceil_mode=True
+                )
+                if lengths is not None:
+                    lengths = -(-lengths // self.conv_pool)
+            Z = Z.transpose(1, 2)
+        return Z, lengths
 
     def forward(self, X, lengths=None):
-        Z = self.embed(X, lengths)
+        Z, lengths = self.embed(X, lengths)
         total = Z.shape[1]
         if lengths is not None:
             packed = pack_padded_sequence(
@@ -190,7 +209,8 @@ def _lstm_gates(encoder, X, lengths=None, layer=-1):
     rnn = encoder.rnn
     n_layers = rnn.num_layers
     layer = layer % n_layers
-    Z = encoder.embed(X, lengths).float()
+    Z, lengths = encoder.embed(X, lengths)
+    Z = Z.float()
     N, L, _ = Z.shape
     if lengths is None:
         lengths = torch.full((N,), L, dtype=torch.long)
@@ -235,3 +255,148 @@ def _lstm_gates(encoder, X, lengths=None, layer=-1):
         }
         Z = merged["hidden_state"]
     return merged
+
+
+class _ForecastErrorNet(nn.Module):
+    """Forecast the last step of each window from the steps before it.
+
+    The encoder reads the window shifted right by one step (a start token,
+    the training mean, takes the place of the first step), so the summary
+    it returns at the last step has seen every step except the one to
+    forecast. A linear head maps that summary to a forecast of the last
+    step, and the module returns the forecast error in standardised units.
+
+    Args:
+        target_mean: per-feature mean used to standardise the forecast target.
+        target_scale: per-feature standard deviation used likewise.
+        dropout: dropout between recurrent layers and before the head.
+        precision: ``"float32"`` or ``"bfloat16"`` (autocast).
+        **encoder: arguments of :class:`_SequenceEncoder`.
+
+    Inputs: X, lengths
+        * **X**: tensor of shape :math:`(N, L, H_{in})`.
+        * **lengths**: optional tensor of shape :math:`(N,)`; the step to
+          forecast is then the last valid step of each sequence.
+
+    Outputs: error
+        * **error**: tensor of shape :math:`(N, H_{in})`, forecast minus
+          actual value of the last step, standardised per feature.
+
+    .. note::
+        With ``bidirectional=True`` the backward direction reads the shifted
+        window too, so the target step never reaches the encoder in either
+        direction.
+
+    The module computes in the dtype of its weights and buffers, so a
+    ``.double()`` copy scores in float64.
+    """
+
+    def __init__(
+        self, target_mean, target_scale, dropout=0.0, precision="float32", **encoder
+    ):
+        super().__init__()
+        self.encoder = _SequenceEncoder(dropout=dropout, **encoder)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(self.encoder.output_size, encoder["input_size"])
+        self.register_buffer(
+            "target_mean", torch.as_tensor(target_mean, dtype=torch.float32)
+        )
+        self.register_buffer(
+            "target_scale", torch.as_tensor(target_scale, dtype=torch.float32)
+        )
+        self.precision = precision
+
+    def forward(self, X, lengths=None):
+        X = X.to(self.target_mean.dtype)
+        N, L, F = X.shape
+        if lengths is None:
+            last = X[:, -1]
+        else:
+            last = X[torch.arange(N, device=X.device), lengths.to(X.device) - 1]
+        start = self.encoder.x_mean.expand(N, 1, F)
+        past = torch.cat([start, X[:, : L - 1]], dim=1)
+        with _autocast(X, self.precision):
+            _, summary = self.encoder(past, lengths)
+            forecast = self.head(self.dropout(summary))
+        target = (last - self.target_mean) / self.target_scale
+        return forecast.to(target.dtype) - target
+
+
+class _ReconstructionErrorNet(nn.Module):
+    """LSTM encoder-decoder that reconstructs each window.
+
+    The encoder summarises the window in one vector; the decoder, a
+    recurrent stack of the same cell type, reads that vector at every step
+    and a linear head maps its outputs back to the features. The module
+    returns the reconstruction error in standardised units.
+
+    Args:
+        target_mean: per-feature mean used to standardise the target.
+        target_scale: per-feature standard deviation used likewise.
+        dropout: dropout between recurrent layers and before the head.
+        precision: ``"float32"`` or ``"bfloat16"`` (autocast).
+        **encoder: arguments of :class:`_SequenceEncoder`.
+
+    Inputs: X, lengths
+        * **X**: tensor of shape :math:`(N, L, H_{in})`.
+        * **lengths**: optional tensor of shape :math:`(N,)`.
+
+    Outputs: error
+        * **error**: tensor of shape :math:`(N, L, H_{in})`, reconstruction
+          minus input, standardised per feature; zero at padded steps.
+
+    The decoder does not feed its own outputs back, so training and scoring
+    run the same computation. The module computes in the dtype of its
+    weights and buffers, so a ``.double()`` copy scores in float64.
+    """
+
+    def __init__(
+        self, target_mean, target_scale, dropout=0.0, precision="float32", **encoder
+    ):
+        super().__init__()
+        self.encoder = _SequenceEncoder(dropout=dropout, **encoder)
+        num_layers = encoder.get("num_layers", 1)
+        self.decoder = _CELLS[encoder.get("cell", "lstm")](
+            self.encoder.output_size,
+            encoder["hidden_size"],
+            num_layers=num_layers,
+            batch_first=True,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder["hidden_size"], encoder["input_size"])
+        self.register_buffer(
+            "target_mean", torch.as_tensor(target_mean, dtype=torch.float32)
+        )
+        self.register_buffer(
+            "target_scale", torch.as_tensor(target_scale, dtype=torch.float32)
+        )
+        self.precision = precision
+
+    def forward(self, X, lengths=None):
+        X = X.to(self.target_mean.dtype)
+        N, L, _ = X.shape
+        with _autocast(X, self.precision):
+            _, summary = self.encoder(X, lengths)
+            out, _ = self.decoder(summary[:, None, :].expand(N, L, -1))
+            recon = self.head(self.dropout(out))
+        error = recon.to(X.dtype) - (X - self.target_mean) / self.target_scale
+        if lengths is not None:
+            steps = torch.arange(L, device=X.device)
+            error = error * (steps[None, :] < lengths.to(X.device)[:, None])[..., None]
+        return error
+
+
+class _MeanSquare(nn.Module):
+    """Training criterion for modules that return their own errors.
+
+    Inputs: error, target
+        * **error**: tensor of any shape, the module output.
+        * **target**: ignored (the estimators pass an empty placeholder).
+
+    Outputs: loss
+        * **loss**: scalar tensor, the mean of ``error ** 2``.
+    """
+
+    def forward(self, error, target=None):
+        return error.pow(2).mean()

@@ -90,6 +90,25 @@ def _as_collection(estimator, X, *, reset, allow_nan):
     return seqs, rebuild
 
 
+def _nan_moments(steps):
+    """Per-column mean and standard deviation ignoring NaN, without overflow.
+
+    Columns whose moments overflow (values near the float64 limit) are
+    computed again after dividing them by their largest magnitude.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = np.nanmean(steps, axis=0)
+        std = np.nanstd(steps, axis=0)
+    observed = ~np.isnan(steps).all(axis=0)
+    bad = observed & ~(np.isfinite(mean) & np.isfinite(std))
+    if bad.any():
+        peak = np.nanmax(np.abs(steps[:, bad]), axis=0)
+        scaled = steps[:, bad] / peak
+        mean[bad] = np.nanmean(scaled, axis=0) * peak
+        std[bad] = np.nanstd(scaled, axis=0) * peak
+    return mean, std
+
+
 class SequenceScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Standardise each feature over all time steps of a sequence collection.
 
@@ -169,10 +188,11 @@ class SequenceScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         self._validate_params()
         seqs, _ = _as_collection(self, X, reset=True, allow_nan=True)
         steps = np.concatenate(seqs, axis=0).astype(np.float64)
-        self.mean_ = np.nanmean(steps, axis=0) if self.with_mean else None
+        mean, std = _nan_moments(steps)
+        self.mean_ = mean if self.with_mean else None
         if self.with_std:
-            scale = np.nanstd(steps, axis=0)
-            scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(np.nanmean(steps, 0))))] = 1.0
+            scale = std
+            scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
             self.scale_ = scale
         else:
             self.scale_ = None
@@ -220,7 +240,11 @@ class SequenceScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         """Scale (or unscale) one sequence, keeping its dtype."""
         mean = 0.0 if self.mean_ is None else self.mean_
         scale = 1.0 if self.scale_ is None else self.scale_
-        out = (seq - mean) / scale if forward else seq * scale + mean
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = (seq - mean) / scale if forward else seq * scale + mean
+            if forward and not np.isfinite(out[np.isfinite(seq)]).all():
+                # values near the float64 limit: divide before subtracting
+                out = seq / scale - mean / scale
         return out.astype(seq.dtype, copy=False)
 
     def __sklearn_tags__(self):
@@ -305,10 +329,14 @@ class SequenceImputer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
         steps = np.concatenate(seqs, axis=0).astype(np.float64)
         observed = ~np.isnan(steps)
         counts = observed.sum(axis=0)
-        sums = np.where(observed, steps, 0.0).sum(axis=0)
-        self.statistics_ = np.divide(
-            sums, counts, out=np.zeros_like(sums), where=counts > 0
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = np.where(observed, steps, 0.0).sum(axis=0)
+            self.statistics_ = np.divide(
+                sums, counts, out=np.zeros_like(sums), where=counts > 0
+            )
+        overflow = (counts > 0) & ~np.isfinite(self.statistics_)
+        if overflow.any():
+            self.statistics_[overflow] = _nan_moments(steps[:, overflow])[0]
         return self
 
     def transform(self, X):
@@ -342,7 +370,13 @@ class SequenceImputer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
             if seen.size == 0:
                 col[:] = self.statistics_[j]
             elif self.method == "linear":
-                col[missing] = np.interp(steps[missing], seen, col[seen])
+                with np.errstate(over="ignore", invalid="ignore"):
+                    filled = np.interp(steps[missing], seen, col[seen])
+                if not np.isfinite(filled).all():
+                    # values near the float64 limit: interpolate scaled values
+                    peak = np.abs(col[seen]).max()
+                    filled = np.interp(steps[missing], seen, col[seen] / peak) * peak
+                col[missing] = filled
             else:
                 last = np.maximum.accumulate(np.where(missing, -1, steps))
                 last[last < 0] = seen[0]

@@ -13,13 +13,13 @@ from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
     StrOptions,
     validate_params,
 )
+from sklearn.utils import validation as _sklearn_validation
 from sklearn.utils.validation import (  # noqa: F401  (re-exported)
+    _assert_all_finite,
     _check_feature_names,
     _check_n_features,
-    check_array,
     check_is_fitted,
     check_random_state,
-    validate_data,
 )
 
 __all__ = [
@@ -33,6 +33,29 @@ __all__ = [
     "check_sequences",
     "validate_data",
 ]
+
+
+def _reject_frame_without_columns(X, input_name):
+    # scikit-learn's check_array fails on these with "at least one array or
+    # dtype is required", which does not say what is wrong
+    columns = getattr(X, "columns", None)
+    if columns is not None and hasattr(X, "dtypes") and len(columns) == 0:
+        raise ValueError(
+            f"{input_name} is a DataFrame with no columns (shape {X.shape}); at "
+            "least one column is required."
+        )
+
+
+def check_array(array, *args, **kwargs):
+    """scikit-learn's ``check_array``, with a clear error for column-less frames."""
+    _reject_frame_without_columns(array, kwargs.get("input_name") or "array")
+    return _sklearn_validation.check_array(array, *args, **kwargs)
+
+
+def validate_data(estimator, *args, **kwargs):
+    """scikit-learn's ``validate_data``, with a clear error for column-less frames."""
+    _reject_frame_without_columns(args[0] if args else kwargs.get("X"), "X")
+    return _sklearn_validation.validate_data(estimator, *args, **kwargs)
 
 
 class _Sequences:
@@ -74,6 +97,20 @@ def _check_magnitude(values, what, name):
             f"{_MAX_MAGNITUDE:.3g}. Rescale {what}, for example divide it by a "
             "constant."
         )
+
+
+def _distinct_values(data):
+    """Parts of ``data`` that hold each of its values at least once.
+
+    Windows that overlap in memory (a view whose first two strides are
+    equal, as ``SlidingWindowTransformer`` returns) hold the value at
+    ``(i, t)`` also at ``(i + t, 0)`` or ``(n - 1, i + t - n + 1)``, so the
+    first step of every window and the last window cover them all: a check
+    of those is O(n_samples), not O(n_samples x n_timesteps).
+    """
+    if data.ndim >= 2 and data.shape[1] > 1 and data.strides[0] == data.strides[1]:
+        return data[:, 0], data[-1, 1:]
+    return (data,)
 
 
 def _is_ragged(X):
@@ -187,15 +224,36 @@ def check_sequences(estimator, X, *, reset, tokens=False):
                     f"{X.dtype} holding strings. Encode categories or text as "
                     "numbers first (token ids for text, with vocab_size set)."
                 )
-        data = validate_data(
-            estimator,
-            X,
-            reset=reset,
-            allow_nd=True,
-            dtype=None if tokens else (np.float32, np.float64),
-            ensure_min_features=1,
-            ensure_min_samples=1,
+        fast = (
+            type(X) is np.ndarray
+            and X.dtype in (np.float32, np.float64)
+            and X.ndim in (2, 3)
+            and X.size > 0
+            and not tokens
         )
+        if fast and not reset and not hasattr(estimator, "feature_names_in_"):
+            # what validate_data checks on a float ndarray after fit, without
+            # its dataframe detection (most of the cost of predicting one window)
+            _check_n_features(estimator, X, reset=False)
+            data = X
+        else:
+            data = validate_data(
+                estimator,
+                X,
+                reset=reset,
+                allow_nd=True,
+                dtype=None if tokens else (np.float32, np.float64),
+                ensure_min_features=1,
+                ensure_min_samples=1,
+                ensure_all_finite=not fast,
+            )
+        if fast:
+            for part in _distinct_values(data):
+                with np.errstate(over="ignore"):
+                    finite = np.isfinite(part.sum())
+                if not finite:
+                    # sklearn's check finds which value and words the error
+                    _assert_all_finite(part, input_name="X", estimator_name=name)
         if data.ndim == 2:
             data = data[:, :, None]
         if data.shape[1] == 0:
@@ -209,7 +267,8 @@ def check_sequences(estimator, X, *, reset, tokens=False):
                 "needs at least one feature."
             )
         if not tokens:
-            _check_magnitude(data, "X", name)
+            for part in _distinct_values(data):
+                _check_magnitude(part, "X", name)
         seqs = _Sequences(data, None)
         if tokens:
             # token ids: trailing zeros are padding
@@ -259,7 +318,9 @@ def check_target(estimator, y, n_samples, *, numeric):
         raise ValueError(
             f"{name} requires y to be passed, but the target y is None."
         )
-    y_shape = np.shape(np.asarray(y, dtype=object))
+    # an array's own shape; an object array only for lists (ragged y), as
+    # one float object per value would take several times y's memory
+    y_shape = y.shape if hasattr(y, "shape") else np.shape(np.asarray(y, dtype=object))
     if len(y_shape) > 2:
         raise ValueError(
             f"y must be 1D (n_samples,) or 2D (n_samples, n_outputs), got "
@@ -269,7 +330,7 @@ def check_target(estimator, y, n_samples, *, numeric):
         y,
         ensure_2d=False,
         dtype="numeric" if numeric else None,
-        ensure_all_finite=numeric,
+        ensure_all_finite=numeric or np.asarray(y).dtype.kind == "f",
         input_name="y",
     )
     if y.shape[0] != n_samples:

@@ -5,7 +5,11 @@ skorch ``NeuralNet`` around a module from ``_modules.py`` and keeps it as
 ``net_``; skorch runs the training loop and its callbacks.
 """
 
+import contextlib
 import copy
+import io
+import math
+import os
 import warnings
 from numbers import Integral, Real
 
@@ -27,6 +31,7 @@ from ._validation import (
     HasMethods,
     Interval,
     StrOptions,
+    _Sequences,
     check_is_fitted,
     check_random_state,
     check_sequences,
@@ -45,6 +50,10 @@ _STAT_CHUNK = 4096
 # time steps per prediction batch (batch size x sequence length), bounding
 # the memory of inference on long sequences
 _PREDICT_STEPS = 2**20
+# a subnormal float32: multiplied by one, it is zero when flushing is on
+_SUBNORMAL = np.float32(1e-39)
+# fused Adam/AdamW runs on CPU (and CUDA) from torch 2.4 on
+_FUSED_ADAM = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
 
 
 class _SequenceDataset(torch.utils.data.Dataset):
@@ -52,33 +61,47 @@ class _SequenceDataset(torch.utils.data.Dataset):
 
     ``X`` may be a strided view (one window per row of a series): a batch is
     copied out of it only when it is cut, so the windows are never
-    materialised together.
+    materialised together. A row subset made by ``_take`` keeps the whole
+    data and an index array of its rows, so that it is not copied either.
     """
 
     def __init__(self, seqs, y=None):
-        with warnings.catch_warnings():
-            # read-only views are fine: the data is only ever read
-            warnings.simplefilter("ignore", UserWarning)
-            self.X = torch.from_numpy(seqs.data)
+        self.X = _as_tensor(seqs.data)
         self.lengths = None if seqs.lengths is None else torch.from_numpy(seqs.lengths)
+        rows = getattr(seqs, "rows", None)
+        self.rows = None if rows is None else torch.from_numpy(rows)
         self.y = None if y is None else torch.as_tensor(y)
 
     def __len__(self):
-        return self.X.shape[0]
+        return self.X.shape[0] if self.rows is None else self.rows.shape[0]
 
     def __getitem__(self, index):
         return self.batch(torch.as_tensor([index]))
 
     def batch(self, index):
         """The batch at ``index``: a slice or a 1-D tensor of positions."""
-        Xb = self.X[index]
+        rows = index if self.rows is None else self.rows[index]
+        Xb = self.X[rows]
         Xb = Xb.float() if Xb.is_floating_point() else Xb.long()
         yb = None if self.y is None else self.y[index]
         if self.lengths is None:
             return Xb, yb
-        lengths = self.lengths[index]
+        lengths = self.lengths[rows]
         Xb = Xb[:, : int(lengths.max())]
         return {"X": Xb, "lengths": lengths}, yb
+
+
+def _as_tensor(data):
+    """``torch.from_numpy`` without the warning about read-only views.
+
+    The data is only ever read, so a read-only strided view (the output of
+    ``SlidingWindowTransformer``) is shared, not copied.
+    """
+    if data.flags.writeable:
+        return torch.from_numpy(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(data)
 
 
 class _BatchIterator:
@@ -94,13 +117,38 @@ class _BatchIterator:
 
     def __iter__(self):
         n = len(self.dataset)
-        if self.shuffle:
-            order = torch.randperm(n)
-            for start in range(0, n, self.batch_size):
-                yield self.dataset.batch(order[start : start + self.batch_size])
-        else:
-            for start in range(0, n, self.batch_size):
-                yield self.dataset.batch(slice(start, start + self.batch_size))
+        # the steps between two batches (forward, backward, optimizer) run
+        # on this thread while the generator is suspended, so they too see
+        # subnormal floats flushed to zero
+        with _flush_denormal():
+            if self.shuffle:
+                order = torch.randperm(n)
+                for start in range(0, n, self.batch_size):
+                    yield self.dataset.batch(order[start : start + self.batch_size])
+            else:
+                for start in range(0, n, self.batch_size):
+                    yield self.dataset.batch(slice(start, start + self.batch_size))
+
+
+@contextlib.contextmanager
+def _flush_denormal():
+    """Flush subnormal floats to zero on this thread, then restore the mode.
+
+    Gradients that vanish through many time steps pass through subnormal
+    values, which x86 CPUs compute tens of times slower than normal ones:
+    without this, training on windows of a few hundred steps ran 3-5 times
+    slower. Values below 1.2e-38 become zero, nothing else changes. The
+    caller's mode is probed (a subnormal times one is zero when flushing
+    is on) and restored.
+    """
+    was_on = _SUBNORMAL * np.float32(1.0) == 0.0
+    if was_on or not torch.set_flush_denormal(True):
+        yield
+        return
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
 
 
 class _EpochProgressBar(Callback):
@@ -121,29 +169,165 @@ class _EpochProgressBar(Callback):
         self.bar_.close()
 
 
+class _TrainingGuard(Callback):
+    """Stops training on a NaN or infinite loss and keeps the last good state.
+
+    After each training batch it checks the batch loss; after each epoch,
+    the epoch losses and the parameters. It keeps a copy of the module and
+    optimizer state from the end of the last finite epoch (or from the
+    start of training); on a non-finite value it restores that copy and
+    stops training (skorch ends its loop on ``KeyboardInterrupt``). It also
+    counts the epochs finished, so that the estimator can tell a complete
+    fit from an interrupted one.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.diverged_ = None
+        self.epochs_done_ = 0
+        self.good_epochs_ = len(net.history)
+        self._keep(net)
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            loss = net.history[-1, "batches", -1, "train_loss"]
+            if not math.isfinite(loss):
+                self._diverge(net, f"the training loss of a batch was {loss}")
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        for key in ("train_loss", "valid_loss"):
+            value = row.get(key)
+            if value is not None and not math.isfinite(value):
+                self._diverge(net, f"the epoch's {key} was {value}")
+        for name, param in net.module_.named_parameters():
+            if not bool(torch.isfinite(param).all()):
+                self._diverge(net, f"the weights {name!r} were no longer finite")
+        self.epochs_done_ += 1
+        self.good_epochs_ = len(net.history)
+        self._keep(net)
+
+    def on_train_end(self, net, **kwargs):
+        self.good_state_ = None
+
+    def _keep(self, net):
+        self.good_state_ = (
+            copy.deepcopy(net.module_.state_dict()),
+            copy.deepcopy(net.optimizer_.state_dict()),
+        )
+
+    def _diverge(self, net, what):
+        self.diverged_ = (len(net.history), what)
+        module_state, optimizer_state = self.good_state_
+        net.module_.load_state_dict(module_state)
+        net.optimizer_.load_state_dict(optimizer_state)
+        raise KeyboardInterrupt
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["good_state_"] = None
+        return state
+
+
+class _EpochCheckpoint(Callback):
+    """Calls ``save_(net)`` after each finished epoch, when it is set."""
+
+    save_ = None
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.save_ is not None:
+            self.save_(net)
+
+    def on_train_end(self, net, **kwargs):
+        self.save_ = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("save_", None)
+        return state
+
+
+def _silent(*args, **kwargs):
+    """A skorch ``sink`` that prints nothing (a function, so nets pickle)."""
+
+
+def _named_callback(net, name):
+    return dict(net.callbacks_)[name]
+
+
 def _feature_stats(seqs):
-    """Per-feature mean and standard deviation over all valid time steps."""
+    """Per-feature mean and standard deviation over all valid time steps.
+
+    One pass in chunks, summing in float64 without a float64 copy of the
+    data. Windows that overlap in memory (a view whose row stride equals
+    its time stride, as ``SlidingWindowTransformer`` returns) are summed
+    over the series they view, each value weighted by the number of windows
+    holding it: O(n_timesteps) work instead of O(n_timesteps x window).
+    """
     data, lengths = seqs.data, seqs.lengths
-    width = data.shape[2]
+    n, n_steps, width = data.shape
     total = np.zeros(width)
     total_sq = np.zeros(width)
-    count = 0
-    for start in range(0, data.shape[0], _STAT_CHUNK):
-        chunk = np.asarray(data[start : start + _STAT_CHUNK], dtype=np.float64)
-        if lengths is not None:
-            steps = np.arange(chunk.shape[1])
-            mask = steps[None, :] < lengths[start : start + _STAT_CHUNK, None]
-            chunk = chunk[mask]
-        else:
-            chunk = chunk.reshape(-1, width)
-        total += chunk.sum(axis=0)
-        total_sq += np.square(chunk).sum(axis=0)
-        count += chunk.shape[0]
+    if lengths is None and n_steps > 1 and data.strides[0] == data.strides[1]:
+        # value k of the viewed series sits at (i, t) for every i + t = k:
+        # in n_steps windows, fewer for the first and last n_steps - 1 values
+        first, last = data[:, 0], data[-1, 1:]  # values 0..n-1 and n..
+        for part in (first, last):
+            total += n_steps * part.sum(axis=0, dtype=np.float64)
+            total_sq += n_steps * np.einsum("ij,ij->j", part, part, dtype=np.float64)
+        n_head = min(n_steps - 1, n)
+        for k, part in (
+            (np.arange(n_head), first[:n_head]),
+            (np.arange(n, n + n_steps - 1), last),
+        ):
+            missing = n_steps - (
+                np.minimum(k, n_steps - 1) - np.maximum(0, k - n + 1) + 1
+            )
+            part = part.astype(np.float64)
+            total -= missing @ part
+            total_sq -= missing @ np.square(part)
+        count = n * n_steps
+    else:
+        count = 0
+        for start in range(0, n, _STAT_CHUNK):
+            chunk = data[start : start + _STAT_CHUNK]
+            if lengths is not None:
+                steps = np.arange(chunk.shape[1])
+                mask = steps[None, :] < lengths[start : start + _STAT_CHUNK, None]
+                chunk = chunk[mask]
+            else:
+                chunk = chunk.reshape(-1, width)
+            total += chunk.sum(axis=0, dtype=np.float64)
+            total_sq += np.einsum("ij,ij->j", chunk, chunk, dtype=np.float64)
+            count += chunk.shape[0]
     mean = total / count
     var = np.maximum(total_sq / count - mean**2, 0.0)
     scale = np.sqrt(var)
     scale[scale < 1e-8 * np.maximum(1.0, np.abs(mean))] = 1.0
     return mean.astype(np.float32), scale.astype(np.float32)
+
+
+def _resolve_batch_size(batch_size, n_samples):
+    """``batch_size="auto"``: ``min(32, max(8, n_samples // 8))``.
+
+    Small training sets get small batches, hence enough optimizer steps per
+    epoch; larger ones the usual 32.
+    """
+    if batch_size == "auto":
+        return min(32, max(8, n_samples // 8))
+    return batch_size
+
+
+# the recurrent layers see at most this many steps when conv_pool_size="auto"
+_AUTO_POOL_STEPS = 64
+
+
+def _resolve_conv_pool(estimator, n_timesteps):
+    """Max-pooling factor after the convolution (1 without a convolution)."""
+    if estimator.conv_channels is None:
+        return 1
+    if estimator.conv_pool_size == "auto":
+        return max(1, -(-n_timesteps // _AUTO_POOL_STEPS))
+    return estimator.conv_pool_size
 
 
 def _resolve_device(device):
@@ -169,8 +353,9 @@ class _BaseLSTMEstimator(BaseEstimator):
         "layer_norm": ["boolean"],
         "conv_channels": [Interval(Integral, 1, None, closed="left"), None],
         "conv_kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "conv_pool_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -185,6 +370,7 @@ class _BaseLSTMEstimator(BaseEstimator):
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "precision": [StrOptions({"float32", "bfloat16"})],
         "warm_start": ["boolean"],
+        "checkpoint_dir": [str, os.PathLike, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -232,10 +418,12 @@ class _BaseLSTMEstimator(BaseEstimator):
             layer_norm=self.layer_norm,
             conv_channels=self.conv_channels,
             conv_kernel_size=self.conv_kernel_size,
+            conv_pool=getattr(self, "_conv_pool", 1),
         )
 
     def _callbacks(self, n_batches):
-        callbacks = []
+        # the guard comes first: later callbacks only see finite epochs
+        callbacks = [("training_guard", _TrainingGuard())]
         if self.early_stopping:
             callbacks.append(
                 (
@@ -246,7 +434,7 @@ class _BaseLSTMEstimator(BaseEstimator):
                         threshold=self.tol,
                         threshold_mode="abs",
                         load_best=True,
-                        sink=lambda *args: None,
+                        sink=_silent,
                     ),
                 )
             )
@@ -257,6 +445,7 @@ class _BaseLSTMEstimator(BaseEstimator):
         schedule = self._lr_scheduler(n_batches)
         if schedule is not None:
             callbacks.append(("lr_schedule", schedule))
+        callbacks.append(("checkpoint", _EpochCheckpoint()))
         for i, cb in enumerate(self.callbacks or ()):
             cb = copy.deepcopy(cb)
             callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
@@ -325,55 +514,173 @@ class _BaseLSTMEstimator(BaseEstimator):
             train_set = _SequenceDataset(seqs, y)
             train_split = None
 
-        n_batches = -(-len(train_set) // self.batch_size)
-        warm = self.warm_start and hasattr(self, "net_")
+        warm = self._warm_fit()
+        self._fit_batch_size = _resolve_batch_size(self.batch_size, len(train_set))
+        if not warm:
+            self._conv_pool = _resolve_conv_pool(self, seqs.data.shape[1])
+        n_batches = -(-len(train_set) // self._fit_batch_size)
+        # set by sklstm.resume_fit: the epochs left and the RNG state to resume
+        resume = self.__dict__.pop("_resume", None)
+        epochs = self.max_epochs if resume is None else resume["epochs"]
         seed = self._seed()
         devices = [torch.cuda.current_device()] if device == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
+            if resume is not None and resume.get("rng_state") is not None:
+                torch.set_rng_state(resume["rng_state"])
             if warm:
                 net = self.net_
-                net.set_params(max_epochs=self.max_epochs, train_split=train_split)
-                net.partial_fit(train_set, None)
+                net.set_params(max_epochs=epochs, train_split=train_split)
             else:
                 mod = module()
                 if x_mean is not None:
                     mod.encoder.x_mean.copy_(torch.from_numpy(x_mean))
                     mod.encoder.x_scale.copy_(torch.from_numpy(x_scale))
-                optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
-                if self.optimizer == "sgd":
-                    optimizer_kwargs["optimizer__momentum"] = 0.9
-                net = NeuralNet(
-                    module=mod,
-                    criterion=criterion,
-                    optimizer=_OPTIMIZERS[self.optimizer],
-                    lr=self.lr,
-                    max_epochs=self.max_epochs,
-                    batch_size=self.batch_size,
-                    iterator_train=_BatchIterator,
-                    iterator_train__shuffle=True,
-                    iterator_valid=_BatchIterator,
-                    train_split=train_split,
-                    callbacks=self._callbacks(n_batches),
-                    device=device,
-                    verbose=0,
-                    **optimizer_kwargs,
-                )
-                net.fit(train_set, None)
+                net = self._make_net(mod, criterion, train_split, n_batches, device)
+                net.initialize()
+            epochs_before = len(net.history)
+            target_epochs = epochs_before + epochs
+            if getattr(self, "checkpoint_dir", None) is not None:
+                from ._persistence import _write_checkpoint
+
+                def save(net):
+                    _write_checkpoint(self, net, target_epochs=target_epochs)
+
+                _named_callback(net, "checkpoint").save_ = save
+            net.partial_fit(train_set, None)
         self.net_ = net
         self.module_ = net.module_
+        guard = _named_callback(net, "training_guard")
+        # epochs whose weights were discarded or that did not finish
+        last_epoch = len(net.history)
+        del net.history[guard.good_epochs_ :]
         self._set_history()
+        early_stopped = any(
+            isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+            for _, cb in net.callbacks_
+        )
+        interrupted = (
+            guard.diverged_ is None
+            and guard.epochs_done_ < epochs
+            and not early_stopped
+        )
+        name = type(self).__name__
+        if guard.diverged_ is not None:
+            epoch, what = guard.diverged_
+            kept = (
+                f"the weights from the end of epoch {self.n_iter_} were kept "
+                f"(n_iter_={self.n_iter_})"
+                if self.n_iter_
+                else "the initial, untrained weights were kept (n_iter_=0)"
+            )
+            warnings.warn(
+                f"{name} training diverged in epoch {epoch}: {what}. Training "
+                f"stopped and {kept}. Lower the learning rate (lr={self.lr!r}) or "
+                f"clip the gradients (clip_grad_norm={self.clip_grad_norm!r}; for "
+                "example 1.0).",
+                UserWarning,
+                stacklevel=3,
+            )
+        elif interrupted:
+            warnings.warn(
+                f"Training interrupted by user (KeyboardInterrupt) in epoch "
+                f"{last_epoch}: {name} keeps the weights trained so far "
+                f"(n_iter_={self.n_iter_} complete epochs). Fit again with "
+                "warm_start=True to continue training.",
+                UserWarning,
+                stacklevel=3,
+            )
+        if not interrupted:
+            # after an interruption, the checkpoint of the last finished
+            # epoch stays: resume_fit continues from it
+            self._checkpoint_finished()
         return self
 
-    def _set_history(self):
+    def _warm_fit(self):
+        """Whether this fit continues the current net (warm start or resume)."""
+        resuming = "_resume" in self.__dict__
+        return (self.warm_start or resuming) and hasattr(self, "net_")
+
+    def _checkpoint_finished(self):
+        """Write the final checkpoint, if ``checkpoint_dir`` is set.
+
+        ``_fit_net`` calls it after training; an estimator that sets more
+        fitted attributes after ``_fit_net`` calls it again at the end of
+        ``fit``, so that the checkpoint holds them too.
+        """
+        if getattr(self, "checkpoint_dir", None) is None:
+            return
+        from ._persistence import _write_checkpoint
+
+        _write_checkpoint(
+            self, self.net_, target_epochs=self.n_iter_, finished=True, rng_state=False
+        )
+
+    def _make_net(self, module, criterion, train_split, n_batches, device):
+        """The skorch net that trains ``module`` (not yet initialised)."""
+        optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
+        if self.optimizer == "sgd":
+            optimizer_kwargs["optimizer__momentum"] = 0.9
+        if self.optimizer in ("adam", "adamw") and _FUSED_ADAM:
+            # one kernel per step instead of several per parameter tensor:
+            # the same update, a few per cent of an epoch saved on small nets
+            optimizer_kwargs["optimizer__fused"] = True
+        return NeuralNet(
+            module=module,
+            criterion=criterion,
+            optimizer=_OPTIMIZERS[self.optimizer],
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self._fit_batch_size,
+            iterator_train=_BatchIterator,
+            iterator_train__shuffle=True,
+            iterator_valid=_BatchIterator,
+            train_split=train_split,
+            callbacks=self._callbacks(n_batches),
+            device=device,
+            verbose=0,
+            **optimizer_kwargs,
+        )
+
+    def _build_module(self):
+        """The untrained network for the fitted shapes (used to load a model)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define _build_module, so a saved "
+            "model cannot be rebuilt without pickle."
+        )
+
+    def _restore_net(self, *, criterion, module_state, optimizer_state, history):
+        """Rebuild ``net_`` and ``module_`` from saved state, without training."""
+        from skorch.history import History
+
+        device = _resolve_device(self.device)
+        last = history[-1] if history else {}
+        n_batches = int(last.get("train_batch_count", 1))
+        with torch.random.fork_rng(devices=[]):
+            # building the module draws random initial weights: keep the
+            # caller's random state as it was
+            module = self._build_module()
+        net = self._make_net(module, criterion, None, n_batches, device)
+        net.initialize()
+        net.module_.load_state_dict(module_state)
+        if optimizer_state is not None:
+            net.optimizer_.load_state_dict(optimizer_state)
+        net.history = History(history)
+        self.net_ = net
+        self.module_ = net.module_
+        self._set_history(warn=False)
+
+    def _set_history(self, warn=True):
         history = self.net_.history
         self.n_iter_ = len(history)
-        self.loss_curve_ = [float(v) for v in history[:, "train_loss"]]
+        self.loss_curve_ = [float(row["train_loss"]) for row in history]
         if self.early_stopping:
-            self.validation_loss_curve_ = [float(v) for v in history[:, "valid_loss"]]
-            best = [i for i, flag in enumerate(history[:, "valid_loss_best"]) if flag]
+            self.validation_loss_curve_ = [
+                float(row.get("valid_loss", math.nan)) for row in history
+            ]
+            best = [i for i, row in enumerate(history) if row.get("valid_loss_best")]
             self.best_epoch_ = best[-1] + 1 if best else self.n_iter_
-            if self.n_iter_ >= self.max_epochs and not self.warm_start:
+            if warn and self.n_iter_ >= self.max_epochs and not self.warm_start:
                 stopped = self.n_iter_ - self.best_epoch_ >= self.n_iter_no_change
                 if not stopped:
                     warnings.warn(
@@ -390,28 +697,48 @@ class _BaseLSTMEstimator(BaseEstimator):
     # --- inference -------------------------------------------------------
 
     def _predict_batch_size(self, n_timesteps):
-        return max(1, min(max(self.batch_size, 1024), _PREDICT_STEPS // n_timesteps))
+        train = self.batch_size if self.batch_size != "auto" else 32
+        return max(1, min(max(train, 1024), _PREDICT_STEPS // n_timesteps))
 
     def _raw_predict(self, seqs):
         """Module outputs for every sequence, computed batch by batch."""
         dataset = _SequenceDataset(seqs)
-        iterator = _BatchIterator(
-            dataset, self._predict_batch_size(seqs.data.shape[1])
-        )
+        batch_size = self._predict_batch_size(seqs.data.shape[1])
         module = self.module_
         device = next(module.parameters()).device
-        was_training = module.training
-        module.eval()
-        outputs = []
-        try:
-            with torch.inference_mode():
-                for Xb, _ in iterator:
+        if module.training:
+            # like skorch's predict, inference leaves the module in eval mode
+            # (training switches it back), so that a call does not pay twice
+            # for walking the submodules
+            module.eval()
+        out = None
+        with torch.inference_mode(), _flush_denormal():
+            for start in range(0, len(dataset), batch_size):
+                Xb, _ = dataset.batch(slice(start, start + batch_size))
+                if device.type != "cpu":
                     Xb = _to_device(Xb, device)
-                    out = module(**Xb) if isinstance(Xb, dict) else module(Xb)
-                    outputs.append(out.float().cpu())
-        finally:
-            module.train(was_training)
-        return torch.cat(outputs).numpy()
+                part = module(**Xb) if isinstance(Xb, dict) else module(Xb)
+                part = part.float().cpu().numpy()
+                if out is None and len(part) == len(dataset):
+                    out = part
+                    break
+                if out is None:
+                    out = np.empty((len(dataset),) + part.shape[1:], np.float32)
+                # copied out at once: keeping every batch's output tensor
+                # alive until the end fragments the heap, and the resident
+                # memory then grows with the number of batches
+                out[start : start + len(part)] = part
+        if np.isfinite(out).all():
+            return out
+        finite = np.isfinite(out.reshape(len(out), -1)).all(axis=1)
+        if not finite.all():
+            raise ValueError(
+                f"{type(self).__name__} produced NaN or infinite outputs for "
+                f"{int((~finite).sum())} of {len(out)} sequences. Their values may "
+                "lie far outside the range of the training data; check or rescale "
+                "them, or refit."
+            )
+        return out
 
     def gate_activations(self, X, layer=-1):
         """Gate activations and states of one LSTM layer, step by step.
@@ -467,6 +794,36 @@ class _BaseLSTMEstimator(BaseEstimator):
     def _encoder(self):
         return self.module_.encoder
 
+    # --- pickling --------------------------------------------------------
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        net = state.pop("net_", None)
+        if net is not None:
+            # pickle stores a CUDA tensor as CUDA storage, which cannot be
+            # loaded where no GPU is present; torch.save lets __setstate__
+            # map it to the CPU there. module_ is net_.module_, re-linked
+            # on load rather than stored twice.
+            buffer = io.BytesIO()
+            torch.save(net, buffer)
+            state["_saved_net"] = buffer.getvalue()
+            if state.get("module_") is net.module_:
+                del state["module_"]
+        return state
+
+    def __setstate__(self, state):
+        saved = state.pop("_saved_net", None)
+        if saved is not None:
+            # a model trained on a GPU comes back on the GPU when one is
+            # present, else on the CPU (skorch warns that it moved it)
+            map_location = None if torch.cuda.is_available() else "cpu"
+            net = torch.load(
+                io.BytesIO(saved), map_location=map_location, weights_only=False
+            )
+            state["net_"] = net
+            state.setdefault("module_", net.module_)
+        super().__setstate__(state)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
@@ -475,11 +832,29 @@ class _BaseLSTMEstimator(BaseEstimator):
 
 
 def _take(seqs, index):
-    """Rows ``index`` of a validated collection."""
-    from ._validation import _Sequences
+    """Rows ``index`` of a validated collection, without copying the data.
 
-    lengths = None if seqs.lengths is None else seqs.lengths[index]
-    return _Sequences(seqs.data[index], lengths)
+    A run of consecutive rows (the tail split of early stopping) is a view;
+    other rows are kept as an index array into the whole data, which
+    ``_SequenceDataset`` follows when it cuts a batch.
+    """
+    index = np.asarray(index, dtype=np.int64)
+    if index.size and np.array_equal(index, np.arange(index[0], index[0] + index.size)):
+        part = slice(int(index[0]), int(index[0]) + index.size)
+        lengths = None if seqs.lengths is None else seqs.lengths[part]
+        return _Sequences(seqs.data[part], lengths)
+    return _RowSubset(seqs.data, seqs.lengths, index)
+
+
+class _RowSubset(_Sequences):
+    """Rows of a collection given by an index array (see ``_take``)."""
+
+    def __init__(self, data, lengths, rows):
+        super().__init__(data, lengths)
+        self.rows = rows
+
+    def __len__(self):
+        return self.rows.shape[0]
 
 
 def _to_device(Xb, device):

@@ -354,12 +354,12 @@ def load_japanese_vowels(*, split=None, return_X_y=False):
     utterance was turned into a series of frames of 12 LPC cepstrum
     coefficients.  The task is to tell the speaker from the utterance.
 
-    =================   ===================================
+    ==================  ===================================
     Classes                               9 ("1" ... "9")
     Samples                          270 train, 370 test
     Sequence length             7 to 29 frames (varies)
     Features per frame        12 LPC cepstrum coefficients
-    =================   ===================================
+    ==================  ===================================
 
     Parameters
     ----------
@@ -433,7 +433,7 @@ def load_japanese_vowels(*, split=None, return_X_y=False):
        Curve Classification Using Passing-Through Regions. *Pattern
        Recognition Letters*, 20(11-13), 1103-1111.
     .. [2] Kudo, M., Toyama, J. and Shimbo, M. (2000). Japanese Vowels
-       [Dataset]. UCI Machine Learning Repository.
+       (data set). UCI Machine Learning Repository.
        https://doi.org/10.24432/C5NS47
 
     Examples

@@ -1,6 +1,8 @@
 """scikit-learn compatible LSTM estimators for sequences and time series."""
 
+from ._anomaly import LSTMAnomalyDetector
 from ._classifier import LSTMClassifier
+from ._persistence import load_model, resume_fit, save_model
 from ._preprocessing import SequenceImputer, SequenceScaler
 from ._regressor import LSTMRegressor
 from ._windowing import SlidingWindowTransformer, make_windows
@@ -8,11 +10,15 @@ from ._windowing import SlidingWindowTransformer, make_windows
 __version__ = "0.1.0"
 
 __all__ = [
+    "LSTMAnomalyDetector",
     "LSTMClassifier",
     "LSTMRegressor",
     "SequenceImputer",
     "SequenceScaler",
     "SlidingWindowTransformer",
     "__version__",
+    "load_model",
     "make_windows",
+    "resume_fit",
+    "save_model",
 ]

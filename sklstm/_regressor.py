@@ -31,23 +31,31 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         Number of stacked recurrent layers.
     cell : {"lstm", "gru"}, default="lstm"
         Recurrent cell type.
-    bidirectional : bool, default=False
+    bidirectional : bool, default=True
         If True, each recurrent layer reads the sequence in both directions.
     dropout : float, default=0.0
         Dropout probability between recurrent layers (only when
         ``num_layers > 1``) and before the output layer.
     layer_norm : bool, default=False
         If True, apply layer normalisation to the recurrent outputs.
-    conv_channels : int or None, default=None
+    conv_channels : int or None, default=64
         Output channels of a 1-D convolution (with ReLU) applied to the
         inputs before the recurrent layers (a CNN-LSTM), useful for long or
         noisy sequences. None means no convolution.
-    conv_kernel_size : int, default=5
+    conv_kernel_size : int, default=7
         Kernel size of that convolution ("same" padding).
+    conv_pool_size : int or "auto", default="auto"
+        Max-pooling factor in time after the convolution: the recurrent
+        layers see ``ceil(n_timesteps / conv_pool_size)`` steps. ``"auto"``
+        pools just enough that they see at most 64 steps (no pooling for
+        sequences of up to 64 steps); 1 turns pooling off. Ignored without a
+        convolution.
     max_epochs : int, default=100
         Maximum number of passes over the training data.
-    batch_size : int, default=32
-        Number of sequences per mini-batch.
+    batch_size : int or "auto", default="auto"
+        Number of sequences per mini-batch. ``"auto"`` uses
+        ``min(32, max(8, n_samples // 8))``, so that small training sets
+        still get several optimizer steps per epoch.
     lr : float, default=1e-3
         Learning rate of the optimizer.
     optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
@@ -89,7 +97,15 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         ``"bfloat16"`` runs the network under bfloat16 autocast (mixed
         precision), faster on hardware with bfloat16 units.
     warm_start : bool, default=False
-        If True, a further ``fit`` continues from the current weights.
+        If True, a further ``fit`` continues from the current weights (and
+        optimizer state) for ``max_epochs`` more epochs; ``n_iter_`` and
+        ``loss_curve_`` are extended, not restarted.
+    checkpoint_dir : str, path-like or None, default=None
+        If set, a directory where the training state (weights, optimizer
+        state, history) is written after every epoch, as one file
+        ``checkpoint.sklstm`` that :func:`sklstm.load_model` reads, so an
+        interrupted fit can be finished with :func:`sklstm.resume_fit`.
+        None (the default) writes nothing.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout and batch shuffling. Pass an int
         for reproducible results across multiple function calls on CPU. See
@@ -155,13 +171,14 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         hidden_size=64,
         num_layers=1,
         cell="lstm",
-        bidirectional=False,
+        bidirectional=True,
         dropout=0.0,
         layer_norm=False,
-        conv_channels=None,
-        conv_kernel_size=5,
+        conv_channels=64,
+        conv_kernel_size=7,
+        conv_pool_size="auto",
         max_epochs=100,
-        batch_size=32,
+        batch_size="auto",
         lr=1e-3,
         optimizer="adam",
         weight_decay=0.0,
@@ -177,6 +194,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         device="cpu",
         precision="float32",
         warm_start=False,
+        checkpoint_dir=None,
         random_state=None,
         verbose=0,
     ):
@@ -188,6 +206,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         self.layer_norm = layer_norm
         self.conv_channels = conv_channels
         self.conv_kernel_size = conv_kernel_size
+        self.conv_pool_size = conv_pool_size
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -205,6 +224,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         self.device = device
         self.precision = precision
         self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
         self.random_state = random_state
         self.verbose = verbose
 
@@ -227,7 +247,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        warm = self.warm_start and hasattr(self, "net_")
+        warm = self._warm_fit()
         seqs = check_sequences(self, X, reset=not warm)
         y = check_target(self, y, len(seqs), numeric=True)
         y2d = y.reshape(len(y), -1).astype(np.float64)
@@ -248,17 +268,8 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
                 f"fitted with {self.n_outputs_}; warm_start needs the same targets."
             )
         target = ((y2d - self._target_mean) / self._target_scale).astype(np.float32)
-        params = self._encoder_params(self.input_size_)
         return self._fit_net(
-            seqs,
-            target,
-            criterion=torch.nn.MSELoss,
-            module=lambda: _ManyToOneNet(
-                self.n_outputs_,
-                dropout=self.dropout,
-                precision=self.precision,
-                **params,
-            ),
+            seqs, target, criterion=torch.nn.MSELoss, module=self._build_module
         )
 
     def predict(self, X):
@@ -285,3 +296,12 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+    def _build_module(self):
+        """The untrained network for the fitted input size and outputs."""
+        return _ManyToOneNet(
+            self.n_outputs_,
+            dropout=self.dropout,
+            precision=self.precision,
+            **self._encoder_params(self.input_size_),
+        )

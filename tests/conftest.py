@@ -1,15 +1,30 @@
 """Shared fixtures: tiny data, fast estimator settings, one torch thread."""
 
-import numpy as np
-import pytest
-import torch
+import os
+
+# matplotlib must never open a window during the tests (set before any
+# test module imports matplotlib)
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 # One thread keeps timings stable on small CI machines and avoids
 # oversubscription when pytest runs next to other processes.
 torch.set_num_threads(1)
 
 # Settings small enough for unit tests; shared so every test trains fast.
-FAST = dict(hidden_size=8, max_epochs=5, batch_size=16, random_state=0)
+# The default convolution block and second direction are switched off here to
+# keep unit tests small; tests of those options set them explicitly.
+FAST = dict(
+    hidden_size=8,
+    max_epochs=5,
+    batch_size=16,
+    bidirectional=False,
+    conv_channels=None,
+    random_state=0,
+)
 
 
 @pytest.fixture

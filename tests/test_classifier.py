@@ -61,7 +61,7 @@ def test_classifier_class_weight_balanced(rng):
     """class_weight='balanced' raises the probability given to a rare class."""
     X = rng.randn(120, 6, 1)
     y = np.where(X[:, :, 0].mean(axis=1) > 0.45, "rare", "common")
-    params = dict(hidden_size=8, max_epochs=5, lr=0.01, random_state=0)
+    params = {**FAST, "max_epochs": 5, "lr": 0.01}
     plain = LSTMClassifier(**params).fit(X, y)
     balanced = LSTMClassifier(class_weight="balanced", **params).fit(X, y)
     rare = list(plain.classes_).index("rare")

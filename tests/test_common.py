@@ -9,6 +9,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sklstm
 from sklstm import (
+    LSTMAnomalyDetector,
     LSTMClassifier,
     LSTMRegressor,
     SequenceImputer,
@@ -18,11 +19,18 @@ from sklstm import (
 
 # Enough epochs for the checks that ask a classifier or regressor to beat a
 # trivial score on scikit-learn's small blob and regression data sets.
-CHECK_PARAMS = dict(hidden_size=8, max_epochs=30, batch_size=16, lr=0.01, random_state=0)
+CHECK_PARAMS = dict(
+    hidden_size=8, conv_channels=4, max_epochs=30, batch_size=16, lr=0.01, random_state=0
+)
 
 ESTIMATORS = [
     LSTMRegressor(**CHECK_PARAMS),
     LSTMClassifier(**CHECK_PARAMS),
+    LSTMAnomalyDetector(**CHECK_PARAMS, method="reconstruction"),
+    # contamination="auto" may flag no training sample of the clean blob data
+    # (by design), but check_outliers_train wants both labels from predict;
+    # the outlier checks have no score threshold, so a few epochs suffice
+    LSTMAnomalyDetector(**{**CHECK_PARAMS, "max_epochs": 5}, contamination=0.1),
     SlidingWindowTransformer(window_length=3),
     SequenceScaler(),
     SequenceImputer(),
@@ -88,6 +96,7 @@ def test_common_attributes_documented(estimator):
 def test_common_public_names():
     """__all__ lists exactly the public names and each one imports."""
     expected = {
+        "LSTMAnomalyDetector",
         "LSTMClassifier",
         "LSTMRegressor",
         "SequenceImputer",

@@ -77,3 +77,24 @@ def test_many_to_one_bfloat16_returns_float32():
     """bfloat16 autocast still returns float32 outputs."""
     net = _ManyToOneNet(1, precision="bfloat16", input_size=3, hidden_size=4)
     assert net(torch.randn(2, 5, 3)).dtype == torch.float32
+
+
+def test_encoder_conv_pool_shortens_time_axis():
+    """Pooling after the convolution leaves ceil(L / pool) recurrent steps."""
+    torch.manual_seed(0)
+    enc = _encoder(conv_channels=4, conv_kernel_size=3, conv_pool=3)
+    out, _ = enc(torch.randn(2, 10, 3))
+    assert out.shape == (2, 4, 5)
+    assert _encoder(conv_pool=3).conv_pool == 1  # no convolution, no pooling
+
+
+def test_encoder_conv_pool_ignores_padding():
+    """With pooling, a padded sequence gives the same summary as alone."""
+    torch.manual_seed(0)
+    enc = _encoder(conv_channels=4, conv_kernel_size=3, conv_pool=4)
+    X = torch.randn(2, 13, 3)
+    _, last = enc(X, torch.tensor([7, 13]))
+    _, alone = enc(X[:1, :7])
+    torch.testing.assert_close(last[0], alone[0])
+    Z, lengths = enc.embed(X, torch.tensor([7, 13]))
+    assert Z.shape[1] == 4 and lengths.tolist() == [2, 4]

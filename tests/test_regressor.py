@@ -248,10 +248,10 @@ def test_regressor_gate_activations_match_torch_lstm(rng):
     """Recomputed hidden states equal nn.LSTM's output, for every layer."""
     X = rng.randn(20, 7, 3)
     y = X[:, -1, 0]
-    reg = LSTMRegressor(num_layers=2, bidirectional=True, **FAST).fit(X, y)
+    reg = LSTMRegressor(**{**FAST, "num_layers": 2, "bidirectional": True}).fit(X, y)
     enc = reg.module_.encoder
     with torch.no_grad():
-        out, _ = enc.rnn(enc.embed(torch.as_tensor(X, dtype=torch.float32)))
+        out, _ = enc.rnn(enc.embed(torch.as_tensor(X, dtype=torch.float32))[0])
     gates = reg.gate_activations(X, layer=-1)
     np.testing.assert_allclose(gates["hidden_state"], out.numpy(), atol=1e-5)
 
@@ -352,3 +352,27 @@ def test_regressor_warm_start_continues(regression_data):
     assert reg.n_iter_ == 2 * FAST["max_epochs"]
     assert reg.loss_curve_[: len(first)] == first
     assert reg.loss_curve_[-1] < first[0]
+
+
+def test_regressor_conv_pool_auto(rng):
+    """conv_pool_size='auto' pools long sequences down to at most 64 steps."""
+    X = rng.randn(20, 150, 1)
+    y = X[:, -10:, 0].mean(axis=1)
+    reg = LSTMRegressor(**{**FAST, "conv_channels": 4}).fit(X, y)
+    assert reg.module_.encoder.conv_pool == 3
+    gates = reg.gate_activations(X[:2])
+    assert gates["hidden_state"].shape == (2, 50, FAST["hidden_size"])
+    short = LSTMRegressor(**{**FAST, "conv_channels": 4}).fit(X[:, :64], y)
+    assert short.module_.encoder.conv_pool == 1
+    fixed = LSTMRegressor(**{**FAST, "conv_channels": 4, "conv_pool_size": 2}).fit(X, y)
+    assert fixed.module_.encoder.conv_pool == 2
+
+
+def test_regressor_batch_size_auto(regression_data):
+    """batch_size='auto' gives small training sets small batches."""
+    X, y = regression_data
+    reg = LSTMRegressor(**{**FAST, "batch_size": "auto"}).fit(X, y)
+    assert reg.net_.batch_size == 8
+    big = np.repeat(X, 10, axis=0)
+    reg = LSTMRegressor(**{**FAST, "batch_size": "auto", "max_epochs": 1})
+    assert reg.fit(big, np.repeat(y, 10)).net_.batch_size == 32

@@ -298,12 +298,7 @@ class _ForecastErrorNet(nn.Module):
         self.encoder = _SequenceEncoder(dropout=dropout, **encoder)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.encoder.output_size, encoder["input_size"])
-        self.register_buffer(
-            "target_mean", torch.as_tensor(target_mean, dtype=torch.float32)
-        )
-        self.register_buffer(
-            "target_scale", torch.as_tensor(target_scale, dtype=torch.float32)
-        )
+        _register_target_stats(self, target_mean, target_scale)
         self.precision = precision
 
     def forward(self, X, lengths=None):
@@ -365,12 +360,7 @@ class _ReconstructionErrorNet(nn.Module):
         )
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(encoder["hidden_size"], encoder["input_size"])
-        self.register_buffer(
-            "target_mean", torch.as_tensor(target_mean, dtype=torch.float32)
-        )
-        self.register_buffer(
-            "target_scale", torch.as_tensor(target_scale, dtype=torch.float32)
-        )
+        _register_target_stats(self, target_mean, target_scale)
         self.precision = precision
 
     def forward(self, X, lengths=None):
@@ -400,3 +390,9 @@ class _MeanSquare(nn.Module):
 
     def forward(self, error, target=None):
         return error.pow(2).mean()
+
+
+def _register_target_stats(module, target_mean, target_scale):
+    """Store the per-feature standardisation of the target as buffers."""
+    for name, value in (("target_mean", target_mean), ("target_scale", target_scale)):
+        module.register_buffer(name, torch.as_tensor(value, dtype=torch.float32))

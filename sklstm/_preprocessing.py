@@ -5,6 +5,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from ._validation import (
     StrOptions,
+    _as_2d_sequence,
     _is_ragged,
     check_array,
     check_is_fitted,
@@ -30,14 +31,7 @@ def _as_collection(estimator, X, *, reset, allow_nan):
                 ensure_all_finite="allow-nan" if allow_nan else True,
                 input_name=f"sequence {i} of X",
             )
-            if arr.ndim == 1:
-                arr = arr[:, None]
-            if arr.ndim != 2:
-                raise ValueError(
-                    f"Expected each sequence of a list to be 1D or 2D, got a "
-                    f"{arr.ndim}D sequence at position {i} instead."
-                )
-            seqs.append(arr)
+            seqs.append(_as_2d_sequence(arr, i))
         widths = {s.shape[1] for s in seqs}
         if len(widths) > 1:
             raise ValueError(

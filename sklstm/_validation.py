@@ -113,6 +113,19 @@ def _distinct_values(data):
     return (data,)
 
 
+def _as_2d_sequence(arr, i):
+    """Sequence ``i`` of a list as ``(n_timesteps, n_features)``; 1D gets one feature."""
+    if arr.ndim == 1:
+        return arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(
+            f"Expected each sequence of a list to be 1D (n_timesteps,) or 2D "
+            f"(n_timesteps, n_features), got a {arr.ndim}D sequence at "
+            f"position {i} instead."
+        )
+    return arr
+
+
 def _is_ragged(X):
     """True when ``X`` is a list or tuple of sequences of different lengths."""
     if not isinstance(X, (list, tuple)) or len(X) == 0:
@@ -141,14 +154,7 @@ def _check_ragged(estimator, X, *, reset, tokens):
                 f"Sequence {i} of X has dtype {arr.dtype}; {name} expects "
                 "numeric values. Encode categories or text as numbers first."
             )
-        if arr.ndim == 1:
-            arr = arr[:, None]
-        if arr.ndim != 2:
-            raise ValueError(
-                f"Expected each sequence of a list to be 1D (n_timesteps,) or 2D "
-                f"(n_timesteps, n_features), got a {arr.ndim}D sequence at "
-                f"position {i} instead."
-            )
+        arr = _as_2d_sequence(arr, i)
         if arr.shape[0] == 0:
             raise ValueError(
                 f"Sequence {i} of X is empty; every sequence needs at least one "

@@ -5,7 +5,6 @@ skorch ``NeuralNet`` around a module from ``_modules.py`` and keeps it as
 ``net_``; skorch runs the training loop and its callbacks.
 """
 
-import contextlib
 import copy
 import io
 import math
@@ -31,6 +30,7 @@ from ._validation import (
     HasMethods,
     Interval,
     StrOptions,
+    _MAX_MAGNITUDE,
     _Sequences,
     check_is_fitted,
     check_random_state,
@@ -50,8 +50,14 @@ _STAT_CHUNK = 4096
 # time steps per prediction batch (batch size x sequence length), bounding
 # the memory of inference on long sequences
 _PREDICT_STEPS = 2**20
+# largest share of a GPU's free memory that training data may take when it
+# is copied there whole (see _to_device_once)
+_DEVICE_DATA_SHARE = 0.25
 # a subnormal float32: multiplied by one, it is zero when flushing is on
 _SUBNORMAL = np.float32(1e-39)
+_ONE = np.float32(1.0)
+# a sum of squares at most this bounds every value by _MAX_MAGNITUDE
+_MAX_SQUARE = _MAX_MAGNITUDE**2
 # fused Adam/AdamW runs on CPU (and CUDA) from torch 2.4 on
 _FUSED_ADAM = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
 
@@ -63,14 +69,20 @@ class _SequenceDataset(torch.utils.data.Dataset):
     copied out of it only when it is cut, so the windows are never
     materialised together. A row subset made by ``_take`` keeps the whole
     data and an index array of its rows, so that it is not copied either.
+
+    ``y_shift`` and ``y_scale`` standardise the targets batch by batch,
+    ``(y - y_shift) / y_scale`` in float64 then float32, so that no
+    standardised copy of a long ``y`` is kept beside it.
     """
 
-    def __init__(self, seqs, y=None):
+    def __init__(self, seqs, y=None, y_shift=None, y_scale=None):
         self.X = _as_tensor(seqs.data)
         self.lengths = None if seqs.lengths is None else torch.from_numpy(seqs.lengths)
         rows = getattr(seqs, "rows", None)
         self.rows = None if rows is None else torch.from_numpy(rows)
-        self.y = None if y is None else torch.as_tensor(y)
+        self.y = None if y is None else _as_tensor(np.asarray(y))
+        self.y_shift = None if y_shift is None else torch.as_tensor(y_shift)
+        self.y_scale = None if y_scale is None else torch.as_tensor(y_scale)
 
     def __len__(self):
         return self.X.shape[0] if self.rows is None else self.rows.shape[0]
@@ -81,14 +93,61 @@ class _SequenceDataset(torch.utils.data.Dataset):
     def batch(self, index):
         """The batch at ``index``: a slice or a 1-D tensor of positions."""
         rows = index if self.rows is None else self.rows[index]
-        Xb = self.X[rows]
+        on_device = self.X.device.type != "cpu"
+        Xb = self.X[rows.to(self.X.device) if on_device and torch.is_tensor(rows) else rows]
         Xb = Xb.float() if Xb.is_floating_point() else Xb.long()
-        yb = None if self.y is None else self.y[index]
+        yb = None
+        if self.y is not None:
+            if on_device and torch.is_tensor(index):
+                index = index.to(self.y.device)
+            yb = self.y[index]
+            if self.y_shift is not None:
+                yb = ((yb - self.y_shift) / self.y_scale).float()
         if self.lengths is None:
             return Xb, yb
         lengths = self.lengths[rows]
         Xb = Xb[:, : int(lengths.max())]
         return {"X": Xb, "lengths": lengths}, yb
+
+
+def _to_device_once(dataset, device):
+    """Copy a dataset's tensors to a GPU once, when they fit; True if done.
+
+    Batches are then cut on the GPU instead of being gathered on the CPU
+    and copied over one by one. ``X`` moves as the memory it spans, and is
+    viewed there with its own strides: a strided view of a series (one
+    window per row) takes the series' size on the GPU too, never that of
+    the windows. Float data become float32 on the way. Nothing moves when
+    the data would take more than ``_DEVICE_DATA_SHARE`` of the GPU's free
+    memory; the batches are then copied when they are cut.
+    """
+    if torch.device(device).type != "cuda":
+        return False
+    X = dataset.X
+    span = 1 + sum((n - 1) * step for n, step in zip(X.shape, X.stride()))
+    float_data = X.is_floating_point()
+    needed = span * (4 if float_data else X.element_size())
+    if dataset.y is not None:
+        needed += dataset.y.numel() * dataset.y.element_size()
+    free, _ = torch.cuda.mem_get_info(torch.device(device))
+    if X.numel() == 0 or needed > _DEVICE_DATA_SHARE * free:
+        return False
+    dataset.X = _copy_span(X, device, torch.float32 if float_data else X.dtype)
+    for name in ("y", "y_shift", "y_scale"):
+        if getattr(dataset, name) is not None:
+            setattr(dataset, name, getattr(dataset, name).to(device))
+    return True
+
+
+def _copy_span(X, device, dtype):
+    """``X`` on ``device`` as ``dtype``, copying only the memory it spans.
+
+    The copy keeps ``X``'s strides, so overlapping rows (windows of one
+    series) still overlap: the copy is the size of the series they view.
+    """
+    span = 1 + sum((n - 1) * step for n, step in zip(X.shape, X.stride()))
+    memory = torch.as_strided(X, (span,), (1,)).to(device, dtype=dtype, copy=True)
+    return torch.as_strided(memory, X.shape, X.stride())
 
 
 def _as_tensor(data):
@@ -122,7 +181,9 @@ class _BatchIterator:
         # subnormal floats flushed to zero
         with _flush_denormal():
             if self.shuffle:
-                order = torch.randperm(n)
+                # int32 positions take half the memory of int64 ones: on a
+                # long series the order is one of the few arrays of its length
+                order = torch.randperm(n, dtype=torch.int32 if n < 2**31 else torch.int64)
                 for start in range(0, n, self.batch_size):
                     yield self.dataset.batch(order[start : start + self.batch_size])
             else:
@@ -130,8 +191,7 @@ class _BatchIterator:
                     yield self.dataset.batch(slice(start, start + self.batch_size))
 
 
-@contextlib.contextmanager
-def _flush_denormal():
+class _flush_denormal:
     """Flush subnormal floats to zero on this thread, then restore the mode.
 
     Gradients that vanish through many time steps pass through subnormal
@@ -139,16 +199,20 @@ def _flush_denormal():
     without this, training on windows of a few hundred steps ran 3-5 times
     slower. Values below 1.2e-38 become zero, nothing else changes. The
     caller's mode is probed (a subnormal times one is zero when flushing
-    is on) and restored.
+    is on) and restored. A plain class rather than a generator-based
+    context manager: it is entered once per ``predict`` call, where every
+    microsecond shows on a single window.
     """
-    was_on = _SUBNORMAL * np.float32(1.0) == 0.0
-    if was_on or not torch.set_flush_denormal(True):
-        yield
-        return
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(False)
+
+    def __enter__(self):
+        was_on = _SUBNORMAL * _ONE == 0.0
+        self._switched = not was_on and torch.set_flush_denormal(True)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._switched:
+            torch.set_flush_denormal(False)
+        return False
 
 
 class _EpochProgressBar(Callback):
@@ -483,12 +547,15 @@ class _BaseLSTMEstimator(BaseEstimator):
             step_every="batch",
         )
 
-    def _fit_net(self, seqs, y, *, criterion, module, groups=None):
+    def _fit_net(self, seqs, y, *, criterion, module, groups=None, y_standard=None):
         """Train ``module`` on ``(seqs, y)`` and set the history attributes.
 
         ``module`` is a callable building the torch module (called inside
         the seeded RNG so that weight initialisation is reproducible).
+        ``y_standard``, a pair ``(shift, scale)``, standardises ``y`` batch
+        by batch (see ``_SequenceDataset``).
         """
+        y_shift, y_scale = (None, None) if y_standard is None else y_standard
         n_samples = len(seqs)
         self._check_fit_params(n_samples)
         device = _resolve_device(self.device)
@@ -507,12 +574,20 @@ class _BaseLSTMEstimator(BaseEstimator):
 
         if self.early_stopping:
             train_idx, valid_idx = self._validation_split(n_samples, groups)
-            train_set = _SequenceDataset(_take(seqs, train_idx), y[train_idx])
-            valid_set = _SequenceDataset(_take(seqs, valid_idx), y[valid_idx])
+            train_set = _SequenceDataset(
+                _take(seqs, train_idx), _take_rows(y, train_idx), y_shift, y_scale
+            )
+            valid_set = _SequenceDataset(
+                _take(seqs, valid_idx), _take_rows(y, valid_idx), y_shift, y_scale
+            )
             train_split = predefined_split(valid_set)
         else:
-            train_set = _SequenceDataset(seqs, y)
+            train_set = _SequenceDataset(seqs, y, y_shift, y_scale)
+            valid_set = None
             train_split = None
+        for dataset in (train_set, valid_set):
+            if dataset is not None and device != "cpu":
+                _to_device_once(dataset, device)
 
         warm = self._warm_fit()
         self._fit_batch_size = _resolve_batch_size(self.batch_size, len(train_set))
@@ -700,34 +775,106 @@ class _BaseLSTMEstimator(BaseEstimator):
         train = self.batch_size if self.batch_size != "auto" else 32
         return max(1, min(max(train, 1024), _PREDICT_STEPS // n_timesteps))
 
-    def _raw_predict(self, seqs):
+    def _predict_outputs(self, X, tokens=False, dtype=np.float32):
+        """Validated module outputs for the sequences ``X``, as NumPy ``dtype``.
+
+        The outputs are written batch by batch into one array of ``dtype``,
+        so asking for float64 costs no float32 copy of them all.
+        """
+        out = None if tokens else self._predict_small(X, dtype)
+        if out is None:
+            check_is_fitted(self)
+            seqs = check_sequences(self, X, reset=False, tokens=tokens)
+            out = self._raw_predict(seqs, dtype)
+        return out
+
+    def _predict_small(self, X, dtype=np.float32):
+        """Outputs for a small contiguous float array, or None to go the long way.
+
+        Serving code predicts one window at a time, where the network itself
+        runs in a few hundred microseconds: the general path's validation,
+        although only tens of microseconds of Python, then slows the network
+        call that follows it by as much again (the interpreter's work evicts
+        what the CPU had cached of the kernels). This path does the same
+        checks with less code: the shape against the fitted one, and one
+        sum of squares, which is finite only when every value is, and then
+        bounds every magnitude (in float32 it overflows before the general
+        path's magnitude limit: such values go the long way). Anything it
+        does not accept (lists, DataFrames, views, other dtypes, a wrong
+        shape, bad values) returns None, and the general path validates it
+        and words the error.
+        """
+        if (
+            type(X) is not np.ndarray
+            or X.dtype not in (np.float32, np.float64)
+            or X.ndim not in (2, 3)
+            or X.size == 0
+            or not X.flags.c_contiguous
+            or X.shape[0] * X.shape[1] > _PREDICT_STEPS
+            or "module_" not in self.__dict__
+            or "feature_names_in_" in self.__dict__
+            or X.shape[1] != self.__dict__.get("n_features_in_")
+            or (X.shape[2] if X.ndim == 3 else 1) != self.input_size_
+        ):
+            return None
+        flat = X.reshape(-1)
+        with np.errstate(all="ignore"):
+            squares = flat @ flat
+        # NaN fails the comparison and inf exceeds the bound; below it, no
+        # single value exceeds the largest magnitude the general path accepts
+        if not float(squares) <= _MAX_SQUARE:
+            return None
+        Xt = _as_tensor(X)
+        if X.dtype != np.float32:
+            Xt = Xt.float()
+        if X.ndim == 2:
+            Xt = Xt[:, :, None]
+        return self._checked_outputs(self._module_outputs([Xt], len(X), dtype))
+
+    def _raw_predict(self, seqs, dtype=np.float32):
         """Module outputs for every sequence, computed batch by batch."""
         dataset = _SequenceDataset(seqs)
         batch_size = self._predict_batch_size(seqs.data.shape[1])
+        batches = (
+            dataset.batch(slice(start, start + batch_size))[0]
+            for start in range(0, len(dataset), batch_size)
+        )
+        return self._checked_outputs(self._module_outputs(batches, len(dataset), dtype))
+
+    def _module_outputs(self, batches, n_samples, dtype):
+        """Run the module in inference mode over ``batches``, outputs stacked."""
         module = self.module_
-        device = next(module.parameters()).device
+        # the device skorch moved the module to (and keeps up to date when
+        # a GPU-trained model is loaded on a CPU-only machine)
+        device = self.net_.device
         if module.training:
             # like skorch's predict, inference leaves the module in eval mode
             # (training switches it back), so that a call does not pay twice
             # for walking the submodules
             module.eval()
         out = None
+        start = 0
         with torch.inference_mode(), _flush_denormal():
-            for start in range(0, len(dataset), batch_size):
-                Xb, _ = dataset.batch(slice(start, start + batch_size))
-                if device.type != "cpu":
+            for Xb in batches:
+                if device != "cpu":
                     Xb = _to_device(Xb, device)
                 part = module(**Xb) if isinstance(Xb, dict) else module(Xb)
-                part = part.float().cpu().numpy()
-                if out is None and len(part) == len(dataset):
-                    out = part
-                    break
+                if part.dtype != torch.float32 or part.device.type != "cpu":
+                    part = part.float().cpu()
+                part = part.numpy()
+                if out is None and len(part) == n_samples:
+                    return part.astype(dtype, copy=False)
                 if out is None:
-                    out = np.empty((len(dataset),) + part.shape[1:], np.float32)
+                    out = np.empty((n_samples,) + part.shape[1:], dtype)
                 # copied out at once: keeping every batch's output tensor
                 # alive until the end fragments the heap, and the resident
                 # memory then grows with the number of batches
                 out[start : start + len(part)] = part
+                start += len(part)
+        return out
+
+    def _checked_outputs(self, out):
+        """``out``, after checking that the network gave finite values."""
         if np.isfinite(out).all():
             return out
         finite = np.isfinite(out.reshape(len(out), -1)).all(axis=1)
@@ -839,11 +986,24 @@ def _take(seqs, index):
     ``_SequenceDataset`` follows when it cuts a batch.
     """
     index = np.asarray(index, dtype=np.int64)
-    if index.size and np.array_equal(index, np.arange(index[0], index[0] + index.size)):
-        part = slice(int(index[0]), int(index[0]) + index.size)
+    part = _as_slice(index)
+    if part is not None:
         lengths = None if seqs.lengths is None else seqs.lengths[part]
         return _Sequences(seqs.data[part], lengths)
     return _RowSubset(seqs.data, seqs.lengths, index)
+
+
+def _take_rows(array, index):
+    """``array[index]``, a view when ``index`` is a run of consecutive rows."""
+    part = _as_slice(np.asarray(index, dtype=np.int64))
+    return array[index] if part is None else array[part]
+
+
+def _as_slice(index):
+    """The slice equal to an index array of consecutive rows, else None."""
+    if index.size and np.array_equal(index, np.arange(index[0], index[0] + index.size)):
+        return slice(int(index[0]), int(index[0]) + index.size)
+    return None
 
 
 class _RowSubset(_Sequences):

@@ -331,9 +331,8 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
             Probability of each class (columns in the order of ``classes_``);
             rows sum to 1.
         """
-        check_is_fitted(self)
-        seqs = check_sequences(self, X, reset=False, tokens=self.vocab_size is not None)
-        logits = torch.from_numpy(self._raw_predict(seqs)).double()
+        out = self._predict_outputs(X, tokens=self.vocab_size is not None)
+        logits = torch.from_numpy(out).double()
         return torch.softmax(logits, dim=1).numpy()
 
     def predict(self, X):

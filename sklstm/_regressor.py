@@ -6,9 +6,23 @@ from sklearn.base import RegressorMixin
 
 from ._base import _BaseLSTMEstimator
 from ._modules import _ManyToOneNet
-from ._validation import check_is_fitted, check_sequences, check_target
+from ._validation import check_sequences, check_target
 
 __all__ = ["LSTMRegressor"]
+
+# rows per chunk when computing the target's statistics: the float64
+# temporaries stay this size however long y is
+_TARGET_CHUNK = 65536
+
+
+def _target_stats(y2d):
+    """Mean and standard deviation of each column, in float64, y never copied whole."""
+    mean = y2d.mean(axis=0, dtype=np.float64)
+    squares = np.zeros(y2d.shape[1])
+    for start in range(0, len(y2d), _TARGET_CHUNK):
+        deviation = y2d[start : start + _TARGET_CHUNK] - mean
+        squares += np.einsum("ij,ij->j", deviation, deviation)
+    return mean, np.sqrt(squares / len(y2d))
 
 
 class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
@@ -250,13 +264,12 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         warm = self._warm_fit()
         seqs = check_sequences(self, X, reset=not warm)
         y = check_target(self, y, len(seqs), numeric=True)
-        y2d = y.reshape(len(y), -1).astype(np.float64)
+        y2d = y.reshape(len(y), -1)
         if not warm:
             self._y_ndim = y.ndim
             self.n_outputs_ = y2d.shape[1]
             if self.scale_target:
-                self._target_mean = y2d.mean(axis=0)
-                scale = y2d.std(axis=0)
+                self._target_mean, scale = _target_stats(y2d)
                 scale[scale < 1e-12 * np.maximum(1.0, np.abs(self._target_mean))] = 1.0
                 self._target_scale = scale
             else:
@@ -267,9 +280,19 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
                 f"y has {y2d.shape[1]} outputs, but {type(self).__name__} was "
                 f"fitted with {self.n_outputs_}; warm_start needs the same targets."
             )
-        target = ((y2d - self._target_mean) / self._target_scale).astype(np.float32)
+        # standardised batch by batch: no float copy of a long y is made
+        # (and no work at all for float32 targets that are not scaled)
+        identity = (
+            y2d.dtype == np.float32
+            and not self._target_mean.any()
+            and (self._target_scale == 1.0).all()
+        )
         return self._fit_net(
-            seqs, target, criterion=torch.nn.MSELoss, module=self._build_module
+            seqs,
+            y2d,
+            criterion=torch.nn.MSELoss,
+            module=self._build_module,
+            y_standard=None if identity else (self._target_mean, self._target_scale),
         )
 
     def predict(self, X):
@@ -286,10 +309,10 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions, with as many dimensions as the ``y`` seen in fit.
         """
-        check_is_fitted(self)
-        seqs = check_sequences(self, X, reset=False)
-        out = self._raw_predict(seqs).astype(np.float64)
-        y_pred = out * self._target_scale + self._target_mean
+        # undone in place: no temporary of the predictions' size
+        y_pred = self._predict_outputs(X, dtype=np.float64)
+        y_pred *= self._target_scale
+        y_pred += self._target_mean
         return y_pred.ravel() if self._y_ndim == 1 else y_pred
 
     def __sklearn_tags__(self):

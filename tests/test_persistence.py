@@ -416,7 +416,9 @@ def test_model_fitted_on_gpu_loads_on_cpu(data, tmp_path):
     save_model(reg, tmp_path / "gpu.sklstm")
     loaded = load_model(tmp_path / "gpu.sklstm", device="cpu")
     assert next(loaded.module_.parameters()).device.type == "cpu"
-    np.testing.assert_allclose(loaded.predict(X), reg.predict(X), rtol=1e-4, atol=1e-5)
+    # torch lets cuDNN multiply in TF32 on recent GPUs (by default), the CPU
+    # in float32: the two agree to about 1e-3, not to float32 rounding
+    np.testing.assert_allclose(loaded.predict(X), reg.predict(X), rtol=1e-3, atol=2e-3)
 
 
 # --- checkpoints and resume ---------------------------------------------------------

@@ -312,6 +312,56 @@ def test_regressor_predict_shape_mismatch_messages(fitted):
         reg.predict(np.zeros((2, 5, 2)))
 
 
+def test_regressor_small_array_predict_matches_general_path(fitted):
+    """Small contiguous arrays take a shorter path that gives the same predictions.
+
+    A list of arrays, a strided view and a float32 copy go through the general
+    validation; the contiguous float64 array and each single window take the
+    short path. All must agree.
+    """
+    reg, X, _ = fitted
+    X = X[:6]
+    general = reg.predict(list(X))
+    np.testing.assert_allclose(reg.predict(np.ascontiguousarray(X)), general, rtol=1e-6)
+    np.testing.assert_allclose(reg.predict(X.astype(np.float32)), general, rtol=1e-6)
+    strided = np.repeat(X, 2, axis=0)[::2]
+    assert not strided.flags.c_contiguous
+    np.testing.assert_allclose(reg.predict(strided), general, rtol=1e-6)
+    singles = np.concatenate([reg.predict(X[i : i + 1]) for i in range(len(X))])
+    np.testing.assert_allclose(singles, general, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [(np.nan, "Input X contains NaN"), (np.inf, "Input X contains infinity"),
+     (-np.inf, "Input X contains infinity"), (1e39, "values as large as 1e+39")],
+)
+def test_regressor_single_window_bad_values_rejected(fitted, value, message):
+    """One bad value in a single window is found and named, as in a large batch."""
+    reg, X, _ = fitted
+    window = X[:1].copy()
+    window[0, 3, 1] = value
+    with pytest.raises(ValueError, match=re.escape(message)):
+        reg.predict(window)
+
+
+def test_regressor_single_window_large_values_accepted(fitted):
+    """Values too large for the short path's check but valid still predict."""
+    reg, X, _ = fitted
+    window = X[:1].copy()
+    window[0, 3, 1] = 1e25  # its square overflows float32, the value does not
+    pred = reg.predict(window.astype(np.float32))
+    assert pred.shape == (1,) and np.isfinite(pred).all()
+
+
+def test_regressor_predict_after_dataframe_fit_warns_on_arrays(rng):
+    """Fitted on a DataFrame, predicting a small array still warns about names."""
+    X = pd.DataFrame(rng.randn(30, 6), columns=[f"t{i}" for i in range(6)])
+    reg = LSTMRegressor(**FAST).fit(X, rng.randn(30))
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        reg.predict(X.to_numpy()[:1])
+
+
 def test_regressor_ragged_bad_input_messages():
     """Variable-length input is checked sequence by sequence."""
     reg = LSTMRegressor(**FAST)
@@ -376,3 +426,59 @@ def test_regressor_batch_size_auto(regression_data):
     big = np.repeat(X, 10, axis=0)
     reg = LSTMRegressor(**{**FAST, "batch_size": "auto", "max_epochs": 1})
     assert reg.fit(big, np.repeat(y, 10)).net_.batch_size == 32
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_regressor_target_statistics_in_chunks(monkeypatch, dtype):
+    """Chunked target statistics equal NumPy's whole-array ones, y unchanged."""
+    from sklstm import _regressor
+
+    monkeypatch.setattr(_regressor, "_TARGET_CHUNK", 7)
+    rng = np.random.RandomState(0)
+    y = (rng.randn(50, 2) * [3.0, 1000.0] + [1e4, -5.0]).astype(dtype)
+    before = y.copy()
+    mean, scale = _regressor._target_stats(y)
+    np.testing.assert_allclose(mean, y.astype(np.float64).mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(scale, y.astype(np.float64).std(axis=0), rtol=1e-10)
+    np.testing.assert_array_equal(y, before)
+
+
+_NEEDS_GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@_NEEDS_GPU
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_regressor_cuda_matches_cpu(regression_data, precision):
+    """Trained on the GPU (cuDNN), the defaults learn as on the CPU.
+
+    Same seed, same initial weights and batch order: the two fits differ
+    only by floating-point rounding, so their predictions stay close. The
+    fitted model predicts single windows as it predicts them in a batch.
+    """
+    X, y = regression_data
+    params = dict(hidden_size=16, max_epochs=20, lr=0.01, random_state=0)
+    gpu = LSTMRegressor(device="cuda", precision=precision, **params).fit(X, y)
+    cpu = LSTMRegressor(device="cpu", **params).fit(X, y)
+    assert next(gpu.module_.parameters()).is_cuda
+    assert gpu.score(X, y) > 0.8
+    tolerance = 0.05 if precision == "float32" else 0.25
+    np.testing.assert_allclose(
+        gpu.predict(X), cpu.predict(X), atol=tolerance * y.std()
+    )
+    single = np.concatenate([gpu.predict(X[i : i + 1]) for i in range(5)])
+    np.testing.assert_allclose(single, gpu.predict(X)[:5], rtol=1e-4, atol=1e-4)
+    gates = gpu.gate_activations(X[:3])
+    assert gates["cell_state"].shape == (3, X.shape[1], 32)
+
+
+@_NEEDS_GPU
+def test_regressor_cuda_variable_length_and_early_stopping(rng):
+    """Packed sequences and the validation split run on the GPU."""
+    X = [rng.randn(n, 2) for n in rng.randint(3, 12, size=40)]
+    y = np.array([s[:, 0].sum() for s in X])
+    reg = LSTMRegressor(
+        device="cuda", early_stopping=True, n_iter_no_change=3, **FAST
+    ).fit(X, y)
+    alone = reg.predict([X[0]])
+    np.testing.assert_allclose(alone, reg.predict(X)[:1], rtol=1e-4, atol=1e-4)
+    assert reg.validation_loss_curve_ is not None

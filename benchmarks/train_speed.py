@@ -72,7 +72,7 @@ def fit_skorch(X, y, args, hidden):
     """A bare skorch net: sklstm's dataset and iterator, skorch's defaults."""
     from skorch import NeuralNet
 
-    from sklstm._base import _BatchIterator, _SequenceDataset
+    from sklstm._data import _BatchIterator, _SequenceDataset
     from sklstm._validation import _Sequences
 
     torch.manual_seed(args.seed)

@@ -10,8 +10,8 @@ from scipy.linalg import pinvh
 from sklearn.base import OutlierMixin
 from sklearn.covariance import ledoit_wolf
 
-from ._base import (
-    _BaseLSTMEstimator,
+from ._base import _BaseLSTMEstimator
+from ._data import (
     _BatchIterator,
     _feature_stats,
     _SequenceDataset,

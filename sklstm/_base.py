@@ -2,7 +2,8 @@
 
 Each estimator is a plain scikit-learn estimator. In ``fit`` it builds a
 skorch ``NeuralNet`` around a module from ``_modules.py`` and keeps it as
-``net_``; skorch runs the training loop and its callbacks.
+``net_``; skorch runs the training loop, with the callbacks of
+``_callbacks.py``, over the datasets and batches of ``_data.py``.
 """
 
 import copy
@@ -17,21 +18,32 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from skorch import NeuralNet
-from skorch.callbacks import (
-    Callback,
-    EarlyStopping,
-    GradientNormClipping,
-    LRScheduler,
-)
+from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
 from skorch.helper import predefined_split
 
+from ._callbacks import (
+    _EpochCheckpoint,
+    _EpochProgressBar,
+    _named_callback,
+    _silent,
+    _TrainingGuard,
+)
+from ._data import (
+    _as_tensor,
+    _BatchIterator,
+    _feature_stats,
+    _flush_denormal,
+    _SequenceDataset,
+    _take,
+    _take_rows,
+    _to_device,
+    _to_device_once,
+)
 from ._modules import _lstm_gates
 from ._validation import (
-    HasMethods,
+    _MAX_MAGNITUDE,
     Interval,
     StrOptions,
-    _MAX_MAGNITUDE,
-    _Sequences,
     check_is_fitted,
     check_random_state,
     check_sequences,
@@ -45,329 +57,13 @@ _OPTIMIZERS = {
 }
 _SCHEDULES = ("cosine", "step", "plateau", "onecycle")
 
-# rows per chunk when scanning a (possibly strided) input for statistics
-_STAT_CHUNK = 4096
 # time steps per prediction batch (batch size x sequence length), bounding
 # the memory of inference on long sequences
 _PREDICT_STEPS = 2**20
-# largest share of a GPU's free memory that training data may take when it
-# is copied there whole (see _to_device_once)
-_DEVICE_DATA_SHARE = 0.25
-# a subnormal float32: multiplied by one, it is zero when flushing is on
-_SUBNORMAL = np.float32(1e-39)
-_ONE = np.float32(1.0)
 # a sum of squares at most this bounds every value by _MAX_MAGNITUDE
 _MAX_SQUARE = _MAX_MAGNITUDE**2
 # fused Adam/AdamW runs on CPU (and CUDA) from torch 2.4 on
 _FUSED_ADAM = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
-
-
-class _SequenceDataset(torch.utils.data.Dataset):
-    """Tensors of a validated collection; batches are cut by index.
-
-    ``X`` may be a strided view (one window per row of a series): a batch is
-    copied out of it only when it is cut, so the windows are never
-    materialised together. A row subset made by ``_take`` keeps the whole
-    data and an index array of its rows, so that it is not copied either.
-
-    ``y_shift`` and ``y_scale`` standardise the targets batch by batch,
-    ``(y - y_shift) / y_scale`` in float64 then float32, so that no
-    standardised copy of a long ``y`` is kept beside it.
-    """
-
-    def __init__(self, seqs, y=None, y_shift=None, y_scale=None):
-        self.X = _as_tensor(seqs.data)
-        self.lengths = None if seqs.lengths is None else torch.from_numpy(seqs.lengths)
-        rows = getattr(seqs, "rows", None)
-        self.rows = None if rows is None else torch.from_numpy(rows)
-        self.y = None if y is None else _as_tensor(np.asarray(y))
-        self.y_shift = None if y_shift is None else torch.as_tensor(y_shift)
-        self.y_scale = None if y_scale is None else torch.as_tensor(y_scale)
-
-    def __len__(self):
-        return self.X.shape[0] if self.rows is None else self.rows.shape[0]
-
-    def __getitem__(self, index):
-        return self.batch(torch.as_tensor([index]))
-
-    def batch(self, index):
-        """The batch at ``index``: a slice or a 1-D tensor of positions."""
-        rows = index if self.rows is None else self.rows[index]
-        on_device = self.X.device.type != "cpu"
-        Xb = self.X[rows.to(self.X.device) if on_device and torch.is_tensor(rows) else rows]
-        Xb = Xb.float() if Xb.is_floating_point() else Xb.long()
-        yb = None
-        if self.y is not None:
-            if on_device and torch.is_tensor(index):
-                index = index.to(self.y.device)
-            yb = self.y[index]
-            if self.y_shift is not None:
-                yb = ((yb - self.y_shift) / self.y_scale).float()
-        if self.lengths is None:
-            return Xb, yb
-        lengths = self.lengths[rows]
-        Xb = Xb[:, : int(lengths.max())]
-        return {"X": Xb, "lengths": lengths}, yb
-
-
-def _to_device_once(dataset, device):
-    """Copy a dataset's tensors to a GPU once, when they fit; True if done.
-
-    Batches are then cut on the GPU instead of being gathered on the CPU
-    and copied over one by one. ``X`` moves as the memory it spans, and is
-    viewed there with its own strides: a strided view of a series (one
-    window per row) takes the series' size on the GPU too, never that of
-    the windows. Float data become float32 on the way. Nothing moves when
-    the data would take more than ``_DEVICE_DATA_SHARE`` of the GPU's free
-    memory; the batches are then copied when they are cut.
-    """
-    if torch.device(device).type != "cuda":
-        return False
-    X = dataset.X
-    span = 1 + sum((n - 1) * step for n, step in zip(X.shape, X.stride()))
-    float_data = X.is_floating_point()
-    needed = span * (4 if float_data else X.element_size())
-    if dataset.y is not None:
-        needed += dataset.y.numel() * dataset.y.element_size()
-    free, _ = torch.cuda.mem_get_info(torch.device(device))
-    if X.numel() == 0 or needed > _DEVICE_DATA_SHARE * free:
-        return False
-    dataset.X = _copy_span(X, device, torch.float32 if float_data else X.dtype)
-    for name in ("y", "y_shift", "y_scale"):
-        if getattr(dataset, name) is not None:
-            setattr(dataset, name, getattr(dataset, name).to(device))
-    return True
-
-
-def _copy_span(X, device, dtype):
-    """``X`` on ``device`` as ``dtype``, copying only the memory it spans.
-
-    The copy keeps ``X``'s strides, so overlapping rows (windows of one
-    series) still overlap: the copy is the size of the series they view.
-    """
-    span = 1 + sum((n - 1) * step for n, step in zip(X.shape, X.stride()))
-    memory = torch.as_strided(X, (span,), (1,)).to(device, dtype=dtype, copy=True)
-    return torch.as_strided(memory, X.shape, X.stride())
-
-
-def _as_tensor(data):
-    """``torch.from_numpy`` without the warning about read-only views.
-
-    The data is only ever read, so a read-only strided view (the output of
-    ``SlidingWindowTransformer``) is shared, not copied.
-    """
-    if data.flags.writeable:
-        return torch.from_numpy(data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.from_numpy(data)
-
-
-class _BatchIterator:
-    """Mini-batches of a ``_SequenceDataset``, shuffled with torch's RNG."""
-
-    def __init__(self, dataset, batch_size, shuffle=False):
-        self.dataset = dataset
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-
-    def __len__(self):
-        return -(-len(self.dataset) // self.batch_size)
-
-    def __iter__(self):
-        n = len(self.dataset)
-        # the steps between two batches (forward, backward, optimizer) run
-        # on this thread while the generator is suspended, so they too see
-        # subnormal floats flushed to zero
-        with _flush_denormal():
-            if self.shuffle:
-                # int32 positions take half the memory of int64 ones: on a
-                # long series the order is one of the few arrays of its length
-                order = torch.randperm(n, dtype=torch.int32 if n < 2**31 else torch.int64)
-                for start in range(0, n, self.batch_size):
-                    yield self.dataset.batch(order[start : start + self.batch_size])
-            else:
-                for start in range(0, n, self.batch_size):
-                    yield self.dataset.batch(slice(start, start + self.batch_size))
-
-
-class _flush_denormal:
-    """Flush subnormal floats to zero on this thread, then restore the mode.
-
-    Gradients that vanish through many time steps pass through subnormal
-    values, which x86 CPUs compute tens of times slower than normal ones:
-    without this, training on windows of a few hundred steps ran 3-5 times
-    slower. Values below 1.2e-38 become zero, nothing else changes. The
-    caller's mode is probed (a subnormal times one is zero when flushing
-    is on) and restored. A plain class rather than a generator-based
-    context manager: it is entered once per ``predict`` call, where every
-    microsecond shows on a single window.
-    """
-
-    def __enter__(self):
-        was_on = _SUBNORMAL * _ONE == 0.0
-        self._switched = not was_on and torch.set_flush_denormal(True)
-        return self
-
-    def __exit__(self, *exc_info):
-        if self._switched:
-            torch.set_flush_denormal(False)
-        return False
-
-
-class _EpochProgressBar(Callback):
-    """One progress bar over the epochs, showing the losses (``verbose=1``)."""
-
-    def on_train_begin(self, net, **kwargs):
-        from tqdm.auto import tqdm
-
-        self.bar_ = tqdm(total=net.max_epochs, unit="epoch", leave=True)
-
-    def on_epoch_end(self, net, **kwargs):
-        row = net.history[-1]
-        losses = {k: row[k] for k in ("train_loss", "valid_loss") if k in row}
-        self.bar_.set_postfix({k: f"{v:.4g}" for k, v in losses.items()})
-        self.bar_.update(1)
-
-    def on_train_end(self, net, **kwargs):
-        self.bar_.close()
-
-
-class _TrainingGuard(Callback):
-    """Stops training on a NaN or infinite loss and keeps the last good state.
-
-    After each training batch it checks the batch loss; after each epoch,
-    the epoch losses and the parameters. It keeps a copy of the module and
-    optimizer state from the end of the last finite epoch (or from the
-    start of training); on a non-finite value it restores that copy and
-    stops training (skorch ends its loop on ``KeyboardInterrupt``). It also
-    counts the epochs finished, so that the estimator can tell a complete
-    fit from an interrupted one.
-    """
-
-    def on_train_begin(self, net, **kwargs):
-        self.diverged_ = None
-        self.epochs_done_ = 0
-        self.good_epochs_ = len(net.history)
-        self._keep(net)
-
-    def on_batch_end(self, net, training=False, **kwargs):
-        if training:
-            loss = net.history[-1, "batches", -1, "train_loss"]
-            if not math.isfinite(loss):
-                self._diverge(net, f"the training loss of a batch was {loss}")
-
-    def on_epoch_end(self, net, **kwargs):
-        row = net.history[-1]
-        for key in ("train_loss", "valid_loss"):
-            value = row.get(key)
-            if value is not None and not math.isfinite(value):
-                self._diverge(net, f"the epoch's {key} was {value}")
-        for name, param in net.module_.named_parameters():
-            if not bool(torch.isfinite(param).all()):
-                self._diverge(net, f"the weights {name!r} were no longer finite")
-        self.epochs_done_ += 1
-        self.good_epochs_ = len(net.history)
-        self._keep(net)
-
-    def on_train_end(self, net, **kwargs):
-        self.good_state_ = None
-
-    def _keep(self, net):
-        self.good_state_ = (
-            copy.deepcopy(net.module_.state_dict()),
-            copy.deepcopy(net.optimizer_.state_dict()),
-        )
-
-    def _diverge(self, net, what):
-        self.diverged_ = (len(net.history), what)
-        module_state, optimizer_state = self.good_state_
-        net.module_.load_state_dict(module_state)
-        net.optimizer_.load_state_dict(optimizer_state)
-        raise KeyboardInterrupt
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["good_state_"] = None
-        return state
-
-
-class _EpochCheckpoint(Callback):
-    """Calls ``save_(net)`` after each finished epoch, when it is set."""
-
-    save_ = None
-
-    def on_epoch_end(self, net, **kwargs):
-        if self.save_ is not None:
-            self.save_(net)
-
-    def on_train_end(self, net, **kwargs):
-        self.save_ = None
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("save_", None)
-        return state
-
-
-def _silent(*args, **kwargs):
-    """A skorch ``sink`` that prints nothing (a function, so nets pickle)."""
-
-
-def _named_callback(net, name):
-    return dict(net.callbacks_)[name]
-
-
-def _feature_stats(seqs):
-    """Per-feature mean and standard deviation over all valid time steps.
-
-    One pass in chunks, summing in float64 without a float64 copy of the
-    data. Windows that overlap in memory (a view whose row stride equals
-    its time stride, as ``SlidingWindowTransformer`` returns) are summed
-    over the series they view, each value weighted by the number of windows
-    holding it: O(n_timesteps) work instead of O(n_timesteps x window).
-    """
-    data, lengths = seqs.data, seqs.lengths
-    n, n_steps, width = data.shape
-    total = np.zeros(width)
-    total_sq = np.zeros(width)
-    if lengths is None and n_steps > 1 and data.strides[0] == data.strides[1]:
-        # value k of the viewed series sits at (i, t) for every i + t = k:
-        # in n_steps windows, fewer for the first and last n_steps - 1 values
-        first, last = data[:, 0], data[-1, 1:]  # values 0..n-1 and n..
-        for part in (first, last):
-            total += n_steps * part.sum(axis=0, dtype=np.float64)
-            total_sq += n_steps * np.einsum("ij,ij->j", part, part, dtype=np.float64)
-        n_head = min(n_steps - 1, n)
-        for k, part in (
-            (np.arange(n_head), first[:n_head]),
-            (np.arange(n, n + n_steps - 1), last),
-        ):
-            missing = n_steps - (
-                np.minimum(k, n_steps - 1) - np.maximum(0, k - n + 1) + 1
-            )
-            part = part.astype(np.float64)
-            total -= missing @ part
-            total_sq -= missing @ np.square(part)
-        count = n * n_steps
-    else:
-        count = 0
-        for start in range(0, n, _STAT_CHUNK):
-            chunk = data[start : start + _STAT_CHUNK]
-            if lengths is not None:
-                steps = np.arange(chunk.shape[1])
-                mask = steps[None, :] < lengths[start : start + _STAT_CHUNK, None]
-                chunk = chunk[mask]
-            else:
-                chunk = chunk.reshape(-1, width)
-            total += chunk.sum(axis=0, dtype=np.float64)
-            total_sq += np.einsum("ij,ij->j", chunk, chunk, dtype=np.float64)
-            count += chunk.shape[0]
-    mean = total / count
-    var = np.maximum(total_sq / count - mean**2, 0.0)
-    scale = np.sqrt(var)
-    scale[scale < 1e-8 * np.maximum(1.0, np.abs(mean))] = 1.0
-    return mean.astype(np.float32), scale.astype(np.float32)
 
 
 def _resolve_batch_size(batch_size, n_samples):
@@ -976,48 +672,3 @@ class _BaseLSTMEstimator(BaseEstimator):
         tags.input_tags.three_d_array = True
         tags.non_deterministic = self.device != "cpu"
         return tags
-
-
-def _take(seqs, index):
-    """Rows ``index`` of a validated collection, without copying the data.
-
-    A run of consecutive rows (the tail split of early stopping) is a view;
-    other rows are kept as an index array into the whole data, which
-    ``_SequenceDataset`` follows when it cuts a batch.
-    """
-    index = np.asarray(index, dtype=np.int64)
-    part = _as_slice(index)
-    if part is not None:
-        lengths = None if seqs.lengths is None else seqs.lengths[part]
-        return _Sequences(seqs.data[part], lengths)
-    return _RowSubset(seqs.data, seqs.lengths, index)
-
-
-def _take_rows(array, index):
-    """``array[index]``, a view when ``index`` is a run of consecutive rows."""
-    part = _as_slice(np.asarray(index, dtype=np.int64))
-    return array[index] if part is None else array[part]
-
-
-def _as_slice(index):
-    """The slice equal to an index array of consecutive rows, else None."""
-    if index.size and np.array_equal(index, np.arange(index[0], index[0] + index.size)):
-        return slice(int(index[0]), int(index[0]) + index.size)
-    return None
-
-
-class _RowSubset(_Sequences):
-    """Rows of a collection given by an index array (see ``_take``)."""
-
-    def __init__(self, data, lengths, rows):
-        super().__init__(data, lengths)
-        self.rows = rows
-
-    def __len__(self):
-        return self.rows.shape[0]
-
-
-def _to_device(Xb, device):
-    if isinstance(Xb, dict):
-        return {k: v.to(device) for k, v in Xb.items()}
-    return Xb.to(device)

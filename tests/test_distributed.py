@@ -4,9 +4,10 @@ The dask tests start a real ``distributed.LocalCluster`` with two worker
 processes (one thread each), so every estimator is pickled to a worker,
 trained there and pickled back, as on a remote cluster. The window-view
 tests check that a long series windowed by ``SlidingWindowTransformer`` is
-never copied whole on its way through validation, statistics, the early
-stopping split and prediction (memory O(n_timesteps), not O(n_timesteps x
-window_length)).
+never copied whole by validation, nor by a whole fit and prediction
+(memory O(n_timesteps), not O(n_timesteps x window_length)); the
+statistics, row subsets and device moves of the training data are tested
+in ``test_data.py``.
 """
 
 import logging
@@ -23,14 +24,7 @@ import torch
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 
 from sklstm import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer
-from sklstm._base import (
-    _copy_span,
-    _feature_stats,
-    _SequenceDataset,
-    _take,
-    _to_device_once,
-)
-from sklstm._validation import _Sequences, check_sequences
+from sklstm._validation import check_sequences
 
 try:
     import distributed
@@ -271,63 +265,6 @@ def test_window_view_validation_finds_nan_anywhere(row, reset):
     est = LSTMRegressor(**TINY) if reset else _fitted_on(_windows()[1])
     with pytest.raises(ValueError, match=re.escape("Input X contains NaN.")):
         check_sequences(est, windows, reset=reset)
-
-
-@pytest.mark.parametrize("n_rows, window", [(1, 4), (3, 5), (40, 6), (200, 1)])
-def test_window_view_feature_stats_match_copy(n_rows, window):
-    """Statistics computed on the view equal those of the materialised windows."""
-    _, windows = _windows(n_rows=n_rows, window=window)
-    for data in (windows, windows[::-1], windows.astype(np.float32)):
-        mean, scale = _feature_stats(_Sequences(data))
-        copy_mean, copy_scale = _feature_stats(_Sequences(np.ascontiguousarray(data)))
-        np.testing.assert_allclose(mean, copy_mean, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(scale, copy_scale, rtol=1e-5)
-
-
-def test_window_view_row_subsets_are_not_copied():
-    """The early-stopping tail is a view; scattered rows index into the data."""
-    _, windows = _windows()
-    seqs = _Sequences(windows)
-    tail = _take(seqs, np.arange(30, 40))
-    assert np.shares_memory(tail.data, windows) and len(tail) == 10
-    rows = np.array([3, 11, 29])
-    subset = _take(seqs, rows)
-    assert subset.data is windows and len(subset) == 3
-    Xb, yb = _SequenceDataset(subset, np.arange(3.0)).batch(torch.tensor([2, 0]))
-    np.testing.assert_array_equal(Xb.numpy(), windows[[29, 3]].astype(np.float32))
-    np.testing.assert_array_equal(yb.numpy(), [2.0, 0.0])
-
-
-def test_window_view_copied_to_a_device_as_its_series():
-    """Moving windows to a device copies the series they view, not the windows."""
-    _, windows = _windows()
-    X = _SequenceDataset(_Sequences(windows)).X
-    moved = _copy_span(X, "cpu", torch.float32)
-    assert moved.dtype == torch.float32 and moved.stride() == X.stride()
-    # the (edge-padded) series: one row per window plus the window's length
-    n_windows, window, n_features = windows.shape
-    assert moved.untyped_storage().nbytes() == (n_windows + window - 1) * n_features * 4
-    assert moved.data_ptr() != X.data_ptr()
-    np.testing.assert_array_equal(moved.numpy(), windows.astype(np.float32))
-    tail = _SequenceDataset(_take(_Sequences(windows), np.arange(30, 40))).X
-    np.testing.assert_array_equal(
-        _copy_span(tail, "cpu", torch.float32).numpy(), windows[30:40].astype(np.float32)
-    )
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_window_view_training_data_moves_to_gpu_once():
-    """On a GPU the windows move once, as their series, and batches are cut there."""
-    _, windows = _windows()
-    rows = np.array([3, 11, 29])
-    dataset = _SequenceDataset(_take(_Sequences(windows), rows), np.arange(3.0))
-    assert _to_device_once(dataset, "cuda")
-    assert dataset.X.is_cuda and dataset.y.is_cuda
-    assert dataset.X.untyped_storage().nbytes() < windows.size * 4
-    Xb, yb = dataset.batch(torch.tensor([2, 0], dtype=torch.int32))
-    assert Xb.is_cuda
-    np.testing.assert_array_equal(Xb.cpu().numpy(), windows[[29, 3]].astype(np.float32))
-    np.testing.assert_array_equal(yb.cpu().numpy(), [2.0, 0.0])
 
 
 _PEAK_MEMORY = """

@@ -41,9 +41,9 @@ from ._data import (
 )
 from ._modules import _lstm_gates
 from ._validation import (
-    _MAX_MAGNITUDE,
     Interval,
     StrOptions,
+    _passes_quick_check,
     check_is_fitted,
     check_random_state,
     check_sequences,
@@ -60,8 +60,6 @@ _SCHEDULES = ("cosine", "step", "plateau", "onecycle")
 # time steps per prediction batch (batch size x sequence length), bounding
 # the memory of inference on long sequences
 _PREDICT_STEPS = 2**20
-# a sum of squares at most this bounds every value by _MAX_MAGNITUDE
-_MAX_SQUARE = _MAX_MAGNITUDE**2
 # fused Adam/AdamW runs on CPU (and CUDA) from torch 2.4 on
 _FUSED_ADAM = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
 
@@ -282,7 +280,7 @@ class _BaseLSTMEstimator(BaseEstimator):
             valid_set = None
             train_split = None
         for dataset in (train_set, valid_set):
-            if dataset is not None and device != "cpu":
+            if dataset is not None:
                 _to_device_once(dataset, device)
 
         warm = self._warm_fit()
@@ -491,34 +489,14 @@ class _BaseLSTMEstimator(BaseEstimator):
         runs in a few hundred microseconds: the general path's validation,
         although only tens of microseconds of Python, then slows the network
         call that follows it by as much again (the interpreter's work evicts
-        what the CPU had cached of the kernels). This path does the same
-        checks with less code: the shape against the fitted one, and one
-        sum of squares, which is finite only when every value is, and then
-        bounds every magnitude (in float32 it overflows before the general
-        path's magnitude limit: such values go the long way). Anything it
-        does not accept (lists, DataFrames, views, other dtypes, a wrong
-        shape, bad values) returns None, and the general path validates it
-        and words the error.
+        what the CPU had cached of the kernels). This path makes the same
+        checks with less code (``_passes_quick_check``); anything they do not
+        accept returns None, and the general path validates it and words the
+        error.
         """
-        if (
-            type(X) is not np.ndarray
-            or X.dtype not in (np.float32, np.float64)
-            or X.ndim not in (2, 3)
-            or X.size == 0
-            or not X.flags.c_contiguous
-            or X.shape[0] * X.shape[1] > _PREDICT_STEPS
-            or "module_" not in self.__dict__
-            or "feature_names_in_" in self.__dict__
-            or X.shape[1] != self.__dict__.get("n_features_in_")
-            or (X.shape[2] if X.ndim == 3 else 1) != self.input_size_
+        if "module_" not in self.__dict__ or not _passes_quick_check(
+            self, X, _PREDICT_STEPS
         ):
-            return None
-        flat = X.reshape(-1)
-        with np.errstate(all="ignore"):
-            squares = flat @ flat
-        # NaN fails the comparison and inf exceeds the bound; below it, no
-        # single value exceeds the largest magnitude the general path accepts
-        if not float(squares) <= _MAX_SQUARE:
             return None
         Xt = _as_tensor(X)
         if X.dtype != np.float32:

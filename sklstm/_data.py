@@ -56,14 +56,17 @@ class _SequenceDataset(torch.utils.data.Dataset):
     def batch(self, index):
         """The batch at ``index``: a slice or a 1-D tensor of positions."""
         rows = index if self.rows is None else self.rows[index]
-        on_device = self.X.device.type != "cpu"
-        Xb = self.X[rows.to(self.X.device) if on_device and torch.is_tensor(rows) else rows]
+        index_there, rows_there = index, rows
+        if self.X.device.type != "cpu" and torch.is_tensor(index):
+            # the positions go where the data is (see _to_device_once),
+            # once when they are the rows themselves
+            index_there = index.to(self.X.device)
+            rows_there = index_there if self.rows is None else rows.to(self.X.device)
+        Xb = self.X[rows_there]
         Xb = Xb.float() if Xb.is_floating_point() else Xb.long()
         yb = None
         if self.y is not None:
-            if on_device and torch.is_tensor(index):
-                index = index.to(self.y.device)
-            yb = self.y[index]
+            yb = self.y[index_there]
             if self.y_shift is not None:
                 yb = ((yb - self.y_shift) / self.y_scale).float()
         if self.lengths is None:
@@ -87,9 +90,8 @@ def _to_device_once(dataset, device):
     if torch.device(device).type != "cuda":
         return False
     X = dataset.X
-    span = 1 + sum((n - 1) * step for n, step in zip(X.shape, X.stride()))
     float_data = X.is_floating_point()
-    needed = span * (4 if float_data else X.element_size())
+    needed = _span(X) * (4 if float_data else X.element_size())
     if dataset.y is not None:
         needed += dataset.y.numel() * dataset.y.element_size()
     free, _ = torch.cuda.mem_get_info(torch.device(device))
@@ -108,9 +110,13 @@ def _copy_span(X, device, dtype):
     The copy keeps ``X``'s strides, so overlapping rows (windows of one
     series) still overlap: the copy is the size of the series they view.
     """
-    span = 1 + sum((n - 1) * step for n, step in zip(X.shape, X.stride()))
-    memory = torch.as_strided(X, (span,), (1,)).to(device, dtype=dtype, copy=True)
+    memory = torch.as_strided(X, (_span(X),), (1,)).to(device, dtype=dtype, copy=True)
     return torch.as_strided(memory, X.shape, X.stride())
+
+
+def _span(X):
+    """Number of elements from ``X``'s first element to its last, in memory."""
+    return 1 + sum((n - 1) * step for n, step in zip(X.shape, X.stride()))
 
 
 def _as_tensor(data):

@@ -196,6 +196,45 @@ def _check_ragged(estimator, X, *, reset, tokens):
     return _Sequences(data, lengths)
 
 
+def _plain_float_array(X):
+    """Whether ``X`` is a non-empty float32/float64 ndarray of 2 or 3 dimensions."""
+    return (
+        type(X) is np.ndarray
+        and X.dtype in (np.float32, np.float64)
+        and X.ndim in (2, 3)
+        and X.size > 0
+    )
+
+
+def _passes_quick_check(estimator, X, max_steps):
+    """Whether a small array needs no further validation before ``predict``.
+
+    True when ``X`` is a C-contiguous plain float array of at most
+    ``max_steps`` steps in all, shaped as the fitted estimator expects (not
+    fitted on a DataFrame), whose values are all finite and within the
+    magnitude ``check_sequences`` accepts. One sum of squares decides the
+    values: it is finite only when every value is, and then bounds every
+    magnitude (in float32 it overflows before the magnitude limit, so some
+    valid values are not accepted here). False means: validate ``X`` with
+    ``check_sequences``, which accepts or rejects it and words the error.
+    """
+    fitted = vars(estimator)
+    if (
+        not _plain_float_array(X)
+        or not X.flags.c_contiguous
+        or X.shape[0] * X.shape[1] > max_steps
+        or "feature_names_in_" in fitted
+        or X.shape[1] != fitted.get("n_features_in_")
+        or (X.shape[2] if X.ndim == 3 else 1) != fitted.get("input_size_")
+    ):
+        return False
+    flat = X.reshape(-1)
+    with np.errstate(all="ignore"):
+        squares = flat @ flat
+    # NaN fails the comparison and inf exceeds the bound
+    return float(squares) <= _MAX_MAGNITUDE**2
+
+
 def check_sequences(estimator, X, *, reset, tokens=False):
     """Validate a sequence collection and return it as a :class:`_Sequences`.
 
@@ -230,13 +269,7 @@ def check_sequences(estimator, X, *, reset, tokens=False):
                     f"{X.dtype} holding strings. Encode categories or text as "
                     "numbers first (token ids for text, with vocab_size set)."
                 )
-        fast = (
-            type(X) is np.ndarray
-            and X.dtype in (np.float32, np.float64)
-            and X.ndim in (2, 3)
-            and X.size > 0
-            and not tokens
-        )
+        fast = _plain_float_array(X) and not tokens
         if fast and not reset and not hasattr(estimator, "feature_names_in_"):
             # what validate_data checks on a float ndarray after fit, without
             # its dataframe detection (most of the cost of predicting one window)

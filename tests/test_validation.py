@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator
 
-from sklstm._validation import check_sequences, check_target
+from sklstm import LSTMRegressor
+from sklstm._validation import _passes_quick_check, check_sequences, check_target
 
 
 class _Holder(BaseEstimator):
@@ -92,3 +93,22 @@ def test_check_target_errors():
         check_target(est, [1.0, np.nan], 2, numeric=True)
     with pytest.raises(ValueError, match=re.escape("requires y to be passed")):
         check_target(est, None, 2, numeric=True)
+
+
+def test_passes_quick_check_accepts_only_plain_fitting_arrays():
+    """The quick check passes plain float arrays of the fitted shape, nothing else."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(10, 6, 2)
+    reg = LSTMRegressor(hidden_size=2, max_epochs=1, conv_channels=None).fit(X, X[:, 0, 0])
+    assert _passes_quick_check(reg, X[:1], max_steps=100)
+    assert _passes_quick_check(reg, X[:1].astype(np.float32), max_steps=100)
+    assert not _passes_quick_check(reg, list(X[:1]), max_steps=100)
+    assert not _passes_quick_check(reg, X[:, ::-1], max_steps=100)  # a view
+    assert not _passes_quick_check(reg, X[:3], max_steps=12)  # too many steps
+    assert not _passes_quick_check(reg, X[:1, :5], max_steps=100)  # fewer steps
+    assert not _passes_quick_check(reg, np.zeros((1, 6, 3)), max_steps=100)
+    assert not _passes_quick_check(LSTMRegressor(), X[:1], max_steps=100)  # unfitted
+    for value in (np.nan, np.inf, 1e200):
+        bad = X[:1].copy()
+        bad[0, 2, 1] = value
+        assert not _passes_quick_check(reg, bad, max_steps=100)

@@ -7,7 +7,7 @@ from ._preprocessing import SequenceImputer, SequenceScaler
 from ._regressor import LSTMRegressor
 from ._windowing import SlidingWindowTransformer, make_windows
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "LSTMAnomalyDetector",

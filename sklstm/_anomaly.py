@@ -2,7 +2,6 @@
 
 import copy
 import math
-from numbers import Real
 
 import numpy as np
 import torch
@@ -10,16 +9,16 @@ from scipy.linalg import pinvh
 from sklearn.base import OutlierMixin
 from sklearn.covariance import ledoit_wolf
 
-from ._base import _BaseLSTMEstimator
-from ._data import (
-    _BatchIterator,
-    _feature_stats,
-    _SequenceDataset,
-    _take,
-    _to_device,
-)
+from ._base import _BaseLSTMEstimator, _FitData
+from ._data import _feature_stats, _take
 from ._modules import _ForecastErrorNet, _MeanSquare, _ReconstructionErrorNet
-from ._validation import Interval, StrOptions, check_is_fitted, check_sequences
+from ._validation import (
+    StrOptions,
+    _fit_context,
+    _real_interval,
+    check_is_fitted,
+    check_sequences,
+)
 
 __all__ = ["LSTMAnomalyDetector"]
 
@@ -29,6 +28,9 @@ _FENCE = 3.0
 _MAX_HOLDOUT_SHARE = 0.01
 # ridge added to the error covariance, relative to its mean variance
 _RIDGE = 1e-6
+# most features whose error covariance is modelled (a 2,048 x 2,048 matrix
+# is 32 MiB; 1e5 features would need 75 GiB)
+_MAX_FEATURES = 2048
 
 
 class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
@@ -258,11 +260,14 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
     (3,)
     """
 
+    _architecture_params = _BaseLSTMEstimator._architecture_params + ("method",)
+    _private_fitted = _BaseLSTMEstimator._private_fitted + ("_error_precision",)
+
     _parameter_constraints = {
         **_BaseLSTMEstimator._parameter_constraints,
         "method": [StrOptions({"forecast", "reconstruction"})],
-        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
-        "holdout_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "contamination": [StrOptions({"auto"}), _real_interval(0, 0.5, closed="right")],
+        "holdout_fraction": [_real_interval(0, 1, closed="neither")],
     }
 
     def __init__(
@@ -332,6 +337,7 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the network on normal sequences and set the threshold.
 
@@ -355,12 +361,11 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
         self : LSTMAnomalyDetector
             The fitted estimator.
         """
-        self._validate_params()
-        warm = self._warm_fit()
-        seqs = check_sequences(self, X, reset=not warm)
+        return self._fit(X, None)
+
+    def _holdout_split(self, seqs):
         n_samples = len(seqs)
-        n_holdout = math.ceil(self.holdout_fraction * n_samples)
-        n_train = n_samples - n_holdout
+        n_train = n_samples - math.ceil(self.holdout_fraction * n_samples)
         if n_train < 1:
             raise ValueError(
                 f"{type(self).__name__} trains on the first sequences and holds "
@@ -370,27 +375,36 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
                 "smaller holdout_fraction."
             )
         index = np.arange(n_samples)
-        train = _take(seqs, index[:n_train])
-        holdout = _take(seqs, index[n_train:])
+        return _take(seqs, index[:n_train]), _take(seqs, index[n_train:])
 
+    def _fit_data(self, seqs, y, warm):
+        if self.input_size_ > _MAX_FEATURES:
+            raise ValueError(
+                f"X has {self.input_size_} features per time step; "
+                f"{type(self).__name__} models the covariance of the errors of "
+                f"all features, which it does for at most {_MAX_FEATURES}. Reduce "
+                "the features first (for example with PCA over the features), or "
+                "fit one detector per group of features."
+            )
+        train, _ = self._holdout_split(seqs)
+        init_module = None
         if not warm:
             target_mean, target_scale = _feature_stats(train)
 
-            def module():
-                net = self._build_module()
-                net.target_mean.copy_(torch.from_numpy(target_mean))
-                net.target_scale.copy_(torch.from_numpy(target_scale))
-                return net
+            def init_module(module):
+                module.target_mean.copy_(torch.from_numpy(target_mean))
+                module.target_scale.copy_(torch.from_numpy(target_scale))
 
-        else:
-            module = None
-        self._fit_net(
+        return _FitData(
             train,
-            np.zeros((n_train, 0), dtype=np.float32),
+            np.zeros((len(train), 0), dtype=np.float32),
             criterion=_MeanSquare,
-            module=module,
+            init_module=init_module,
         )
 
+    def _after_training(self, seqs):
+        """Fit the error distribution and the threshold on the held-out part."""
+        _, holdout = self._holdout_split(seqs)
         steps = self._step_errors(holdout)
         if steps.shape[0] >= 2:
             covariance = ledoit_wolf(steps)[0]
@@ -406,8 +420,6 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
         else:
             scores = -self._distances(seqs)
             self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
-        self._checkpoint_finished()
-        return self
 
     def score_samples(self, X):
         """Normality score of each sequence: minus its error distance.
@@ -492,26 +504,7 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
         device = next(module.parameters()).device
         if device.type == "cpu" and self.precision == "float32":
             module = copy.deepcopy(module).double()
-        dataset = _SequenceDataset(seqs)
-        n_timesteps = seqs.data.shape[1]
-        batches = _BatchIterator(dataset, self._predict_batch_size(n_timesteps))
-        was_training = module.training
-        module.eval()
-        errors = []
-        try:
-            with torch.inference_mode():
-                for Xb, _ in batches:
-                    Xb = _to_device(Xb, device)
-                    out = module(**Xb) if isinstance(Xb, dict) else module(Xb)
-                    if out.dim() == 3 and out.shape[1] < n_timesteps:
-                        # a batch of shorter sequences is cut to its longest one
-                        missing = n_timesteps - out.shape[1]
-                        pad = out.new_zeros(out.shape[0], missing, out.shape[2])
-                        out = torch.cat([out, pad], dim=1)
-                    errors.append(out.double().cpu().numpy())
-        finally:
-            module.train(was_training)
-        return np.concatenate(errors)
+        return self._map_batches(seqs, self._module_call(module), dtype=np.float64)
 
     def _step_errors(self, seqs):
         """Error vectors, one per forecast step or reconstructed valid step."""

@@ -1,26 +1,46 @@
 """Shared machinery of the sklstm estimators: parameters, seeding, training.
 
-Each estimator is a plain scikit-learn estimator. In ``fit`` it builds a
-skorch ``NeuralNet`` around a module from ``_modules.py`` and keeps it as
-``net_``; skorch runs the training loop, with the callbacks of
-``_callbacks.py``, over the datasets and batches of ``_data.py``.
+Each estimator is a plain scikit-learn estimator. Its ``fit`` is one
+template, :meth:`_BaseLSTMEstimator._fit`, with hooks that each estimator
+fills in (as ``BaseMultilayerPerceptron._fit`` serves ``MLPClassifier`` and
+``MLPRegressor``):
+
+``_fit_data(seqs, y, warm)``
+    the training sequences, targets, loss and module set-up of a fit;
+``_build_module()``
+    the untrained torch module for the fitted shapes;
+``_after_training(seqs)``
+    what is fitted after the network (the anomaly detector's error model).
+
+The template builds a skorch ``NeuralNet`` around the module and keeps it as
+``net_``; skorch runs the training loop with the callbacks of
+``_callbacks.py`` over the datasets and batches of ``_data.py``. Inference
+goes through one chunked loop, :meth:`_BaseLSTMEstimator._map_batches`.
+A fitted estimator pickles as its parameters, fitted attributes and the
+plain state of its net (``_format.net_state``), and is rebuilt from them by
+:meth:`_BaseLSTMEstimator._restore_net`, the same path as ``load_model``.
 """
 
+import contextlib
 import copy
-import io
+import inspect
 import math
 import os
+import threading
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import gen_batches
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
+from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, LRScheduler
 from skorch.helper import predefined_split
+from skorch.history import History
 
+from . import _format
 from ._callbacks import (
     _EpochCheckpoint,
     _EpochProgressBar,
@@ -39,11 +59,13 @@ from ._data import (
     _to_device,
     _to_device_once,
 )
-from ._modules import _lstm_gates
+from ._modules import _lstm_gates, _seed_dropout
 from ._validation import (
-    Interval,
     StrOptions,
+    _int_interval,
     _passes_quick_check,
+    get_chunk_n_rows,
+    _real_interval,
     check_is_fitted,
     check_random_state,
     check_sequences,
@@ -62,6 +84,33 @@ _SCHEDULES = ("cosine", "step", "plateau", "onecycle")
 _PREDICT_STEPS = 2**20
 # fused Adam/AdamW runs on CPU (and CUDA) from torch 2.4 on
 _FUSED_ADAM = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
+# largest sizes accepted: beyond them a value can only be a typo, and would
+# reach the allocator or run for hours before anything failed
+_MAX_UNITS = 2**16
+_MAX_LAYERS = 256
+_MAX_EPOCHS = 10**7
+_MAX_BATCH = 2**31 - 1
+
+# The global torch RNG is process-wide. The fits draw their shuffling and
+# dropout from generators of their own; only what torch offers no generator
+# for (the initial weights, the dropout inside a multi-layer nn.LSTM/GRU)
+# draws from a forked, seeded global RNG, one fit at a time.
+_GLOBAL_RNG_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def _seeded_global_rng(seed, device="cpu", state=None):
+    """The global torch RNG seeded with ``seed`` (or set to ``state``), then restored.
+
+    Held under a process-wide lock, so that fits in several threads do not
+    interleave their draws, and the caller's RNG is as it was afterwards.
+    """
+    devices = [torch.cuda.current_device()] if device == "cuda" else []
+    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        if state is not None:
+            torch.set_rng_state(state)
+        yield
 
 
 def _resolve_batch_size(batch_size, n_samples):
@@ -99,29 +148,48 @@ def _resolve_device(device):
     return device
 
 
+class _FitData:
+    """What an estimator's ``_fit_data`` hands to the fit template.
+
+    ``seqs`` and ``y`` are the training sequences and targets (2D), ``criterion``
+    the loss (a class or an instance), ``groups`` the labels that the
+    early-stopping split stratifies on, ``y_standard`` a pair ``(shift,
+    scale)`` that standardises ``y`` batch by batch, and ``init_module`` a
+    callable that finishes a newly built module (target statistics).
+    """
+
+    def __init__(self, seqs, y, criterion, groups=None, y_standard=None, init_module=None):
+        self.seqs = seqs
+        self.y = y
+        self.criterion = criterion
+        self.groups = groups
+        self.y_standard = y_standard
+        self.init_module = init_module
+
+
 class _BaseLSTMEstimator(BaseEstimator):
-    """Parameters, seeding and the training loop shared by all estimators."""
+    """Parameters, seeding, training and inference shared by all estimators."""
 
     _parameter_constraints = {
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
-        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "hidden_size": [_int_interval(1, _MAX_UNITS)],
+        "num_layers": [_int_interval(1, _MAX_LAYERS)],
         "cell": [StrOptions({"lstm", "gru"})],
         "bidirectional": ["boolean"],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [_real_interval(0, 1, closed="left")],
         "layer_norm": ["boolean"],
-        "conv_channels": [Interval(Integral, 1, None, closed="left"), None],
-        "conv_kernel_size": [Interval(Integral, 1, None, closed="left")],
-        "conv_pool_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "lr": [Interval(Real, 0, None, closed="neither")],
+        "conv_channels": [_int_interval(1, _MAX_UNITS), None],
+        "conv_kernel_size": [_int_interval(1, _MAX_UNITS)],
+        "conv_pool_size": [_int_interval(1, None), StrOptions({"auto"})],
+        "max_epochs": [_int_interval(1, _MAX_EPOCHS)],
+        "batch_size": [_int_interval(1, _MAX_BATCH), StrOptions({"auto"})],
+        "lr": [_real_interval(0, None, closed="neither")],
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "weight_decay": [_real_interval(0, None, closed="left")],
+        "clip_grad_norm": [_real_interval(0, None, closed="neither"), None],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "validation_fraction": [_real_interval(0, 1, closed="neither")],
+        "n_iter_no_change": [_int_interval(1, _MAX_EPOCHS)],
+        "tol": [_real_interval(0, None, closed="left")],
         "lr_schedule": [StrOptions(set(_SCHEDULES)), LRScheduler, type, None],
         "scale_inputs": ["boolean"],
         "callbacks": [list, tuple, None],
@@ -133,21 +201,130 @@ class _BaseLSTMEstimator(BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    # --- fitting ---------------------------------------------------------
+    #: Parameters that fix the shape of the network: a warm fit refuses
+    #: a change to them (the estimators add their own).
+    _architecture_params = (
+        "hidden_size",
+        "num_layers",
+        "cell",
+        "bidirectional",
+        "layer_norm",
+        "conv_channels",
+        "conv_kernel_size",
+        "conv_pool_size",
+        "scale_inputs",
+        "device",
+    )
+    #: Private fitted attributes (besides the public ``name_`` ones) that a
+    #: model file may set; ``load_model`` refuses any other private name.
+    _private_fitted = ("_fit_batch_size", "_conv_pool", "_net_params")
 
-    def _check_fit_params(self, n_samples):
+    # --- the fit template --------------------------------------------------
+
+    def _fit(self, X, y, *, resume=None):
+        """Validate, train and set the fitted attributes; returns ``self``.
+
+        ``resume`` (from ``sklstm.resume_fit``) continues the fitted net for
+        ``resume["epochs"]`` more epochs from the generator states it holds.
+        """
+        warm = resume is not None or (self.warm_start and "net_" in vars(self))
+        if warm:
+            self._check_warm_start()
+        seqs = check_sequences(self, X, reset=not warm, tokens=self._uses_tokens())
+        data = self._fit_data(seqs, y, warm)
+        self._check_fit_params(data)
+        completed = self._train(data, warm=warm, resume=resume)
+        self._after_training(seqs)
+        if completed:
+            # after an interruption, the checkpoint of the last finished
+            # epoch stays: resume_fit continues from it
+            self._write_checkpoint(self.net_, target_epochs=self.n_iter_, finished=True)
+        return self
+
+    def _fit_data(self, seqs, y, warm):  # pragma: no cover - every estimator defines it
+        raise NotImplementedError
+
+    def _after_training(self, seqs):
+        """Fit what comes after the network (nothing by default)."""
+
+    def _uses_tokens(self):
+        return getattr(self, "vocab_size", None) is not None
+
+    def _architecture(self):
+        return {name: getattr(self, name) for name in self._architecture_params}
+
+    def _check_warm_start(self):
+        """Refuse a warm fit after a change of the network's shape."""
+        built = vars(self).get("_net_params") or {}
+        changed = [
+            (name, built[name], value)
+            for name, value in self._architecture().items()
+            if name in built and built[name] != value
+        ]
+        if changed:
+            what = ", ".join(f"{n} from {old!r} to {new!r}" for n, old, new in changed)
+            raise ValueError(
+                f"warm_start=True continues training the fitted network of "
+                f"{type(self).__name__}, but {what} since it was built, and the "
+                "trained network cannot take that change. Set them back, or set "
+                "warm_start=False to train a new network."
+            )
+
+    def _check_fit_params(self, data):
         """Checks that involve several parameters or the data."""
+        n_samples = len(data.seqs)
         if self.early_stopping:
-            n_valid = int(np.floor(self.validation_fraction * n_samples))
-            if n_valid < 1 or n_samples - n_valid < 1:
+            train, valid = self._validation_split(n_samples, data.groups)
+            if len(valid) < 1 or len(train) < 1:
+                per_class = "" if data.groups is None else " of any class"
                 raise ValueError(
                     f"early_stopping=True with validation_fraction="
                     f"{self.validation_fraction!r} leaves no validation or no "
-                    f"training sequence out of n_samples={n_samples}. Pass more "
-                    "data, a larger validation_fraction, or early_stopping=False."
+                    f"training sequence{per_class} out of n_samples={n_samples}. "
+                    "Pass more data, a larger validation_fraction, or "
+                    "early_stopping=False."
                 )
-        if self.cell != "lstm" and self.cell not in ("gru",):  # pragma: no cover
-            raise ValueError(f"Unknown cell {self.cell!r}.")
+        for i, cb in enumerate(self.callbacks or ()):
+            named = isinstance(cb, tuple) and len(cb) == 2 and isinstance(cb[0], str)
+            if not isinstance(cb[1] if named else cb, Callback):
+                raise TypeError(
+                    f"callbacks[{i}] must be a skorch Callback or a (name, Callback) "
+                    f"pair, got {cb!r}."
+                )
+        schedule = self.lr_schedule
+        if isinstance(schedule, type):
+            try:
+                inspect.signature(schedule).bind(None)
+            except TypeError:
+                raise ValueError(
+                    f"lr_schedule={schedule.__name__} needs arguments beyond the "
+                    "optimizer. Pass skorch.callbacks.LRScheduler(policy="
+                    f"{schedule.__name__}, ...) with them instead."
+                ) from None
+            except ValueError:  # pragma: no cover - no signature to read
+                pass
+        if self.conv_channels is not None and self.conv_pool_size != "auto":
+            n_timesteps = data.seqs.data.shape[1]
+            if self.conv_pool_size > n_timesteps:
+                raise ValueError(
+                    f"conv_pool_size={self.conv_pool_size!r} is larger than the "
+                    f"{n_timesteps} time steps of X. Use a pooling factor of at "
+                    "most the sequence length, or 'auto'."
+                )
+        if self.checkpoint_dir is not None:
+            directory = os.fspath(self.checkpoint_dir)
+            try:
+                os.makedirs(directory, exist_ok=True)
+            except OSError as exc:
+                raise ValueError(
+                    f"checkpoint_dir={directory!r} cannot be created ({exc}). Pass "
+                    "a directory that can be written, or None."
+                ) from None
+            if not os.access(directory, os.W_OK):
+                raise ValueError(
+                    f"checkpoint_dir={directory!r} cannot be written to. Pass a "
+                    "directory that can be written, or None."
+                )
 
     def _validation_split(self, n_samples, groups=None):
         """Indices (train, valid): the tail of the data, per group if given."""
@@ -179,9 +356,135 @@ class _BaseLSTMEstimator(BaseEstimator):
             conv_pool=getattr(self, "_conv_pool", 1),
         )
 
+    def _train(self, data, *, warm, resume):
+        """Train the net on ``data``; True unless training was interrupted."""
+        seqs, y = data.seqs, data.y
+        y_shift, y_scale = (None, None) if data.y_standard is None else data.y_standard
+        device = _resolve_device(self.device)
+        if self.precision == "bfloat16" and device == "cpu":
+            if not torch.backends.mkldnn.is_available():  # pragma: no cover
+                warnings.warn(
+                    "precision='bfloat16' on a CPU without oneDNN runs slowly; "
+                    "use precision='float32'.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+        if self.early_stopping:
+            train_idx, valid_idx = self._validation_split(len(seqs), data.groups)
+            train_set = _SequenceDataset(
+                _take(seqs, train_idx), _take_rows(y, train_idx), y_shift, y_scale
+            )
+            valid_set = _SequenceDataset(
+                _take(seqs, valid_idx), _take_rows(y, valid_idx), y_shift, y_scale
+            )
+            train_split = predefined_split(valid_set)
+        else:
+            train_set = _SequenceDataset(seqs, y, y_shift, y_scale)
+            valid_set = None
+            train_split = None
+        for dataset in (train_set, valid_set):
+            if dataset is not None:
+                _to_device_once(dataset, device)
+
+        self._fit_batch_size = _resolve_batch_size(self.batch_size, len(train_set))
+        n_batches = -(-len(train_set) // self._fit_batch_size)
+        epochs = self.max_epochs if resume is None else resume["epochs"]
+        seed = self._seed()
+        if warm:
+            net = self.net_
+            self._update_net(net, data.criterion, train_split, n_batches, epochs)
+        else:
+            self._conv_pool = _resolve_conv_pool(self, seqs.data.shape[1])
+            self._net_params = self._architecture()
+            with _seeded_global_rng(seed, device):
+                module = self._build_module()
+            if self.scale_inputs and not self._uses_tokens():
+                x_mean, x_scale = _feature_stats(seqs)
+                module.encoder.x_mean.copy_(torch.from_numpy(x_mean))
+                module.encoder.x_scale.copy_(torch.from_numpy(x_scale))
+            if data.init_module is not None:
+                data.init_module(module)
+            net = self._make_net(module, data.criterion, train_split, n_batches, device)
+            net.initialize()
+        self.net_ = net
+        self.module_ = net.module_
+        guard = _named_callback(net, "training_guard")
+        if epochs == 0:
+            # resumed after the last epoch had finished: nothing to train
+            self._set_history()
+            return True
+
+        # shuffling and dropout draw from generators of this fit alone
+        shuffle = torch.Generator().manual_seed(seed)
+        dropout = torch.Generator(device=device).manual_seed(seed + 1)
+        if resume is not None and resume.get("generators") is not None:
+            shuffle.set_state(resume["generators"][0])
+            dropout.set_state(resume["generators"][1])
+        train_set.generator = shuffle
+        target_epochs = len(net.history) + epochs
+        if self.checkpoint_dir is not None:
+
+            def write(net):
+                self._write_checkpoint(
+                    net, target_epochs=target_epochs, generators=(shuffle, dropout)
+                )
+
+            _named_callback(net, "checkpoint").write = write
+        global_rng = (
+            _seeded_global_rng(
+                seed + 2, device, None if resume is None else resume.get("rng_state")
+            )
+            if self.num_layers > 1 and self.dropout > 0
+            else contextlib.nullcontext()
+        )
+        with global_rng, _seed_dropout(net.module_, dropout):
+            net.partial_fit(train_set, None)
+
+        # epochs whose weights were discarded or that did not finish
+        last_epoch = len(net.history)
+        del net.history[guard.good_epochs_ :]
+        self._set_history()
+        early_stopped = any(
+            isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+            for _, cb in net.callbacks_
+        )
+        interrupted = (
+            guard.diverged_ is None and guard.epochs_done_ < epochs and not early_stopped
+        )
+        name = type(self).__name__
+        if guard.diverged_ is not None:
+            epoch, what = guard.diverged_
+            kept = (
+                f"the weights from the end of epoch {self.n_iter_} were kept "
+                f"(n_iter_={self.n_iter_})"
+                if self.n_iter_
+                else "the initial, untrained weights were kept (n_iter_=0)"
+            )
+            warnings.warn(
+                f"{name} training diverged in epoch {epoch}: {what}. Training "
+                f"stopped and {kept}. Lower the learning rate (lr={self.lr!r}) or "
+                f"clip the gradients (clip_grad_norm={self.clip_grad_norm!r}; for "
+                "example 1.0).",
+                UserWarning,
+                stacklevel=4,
+            )
+        elif interrupted:
+            warnings.warn(
+                f"Training interrupted by user (KeyboardInterrupt) in epoch "
+                f"{last_epoch}: {name} keeps the weights trained so far "
+                f"(n_iter_={self.n_iter_} complete epochs). Fit again with "
+                "warm_start=True to continue training.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return not interrupted
+
     def _callbacks(self, n_batches):
-        # the guard comes first: later callbacks only see finite epochs
+        # the guard comes first: later callbacks only see finite epochs; the
+        # progress bar next, so that it counts the epoch early stopping ends
         callbacks = [("training_guard", _TrainingGuard())]
+        if self.verbose:
+            callbacks.append(("progress", _EpochProgressBar()))
         if self.early_stopping:
             callbacks.append(
                 (
@@ -203,12 +506,11 @@ class _BaseLSTMEstimator(BaseEstimator):
         schedule = self._lr_scheduler(n_batches)
         if schedule is not None:
             callbacks.append(("lr_schedule", schedule))
-        callbacks.append(("checkpoint", _EpochCheckpoint()))
+        if self.checkpoint_dir is not None:
+            callbacks.append(("checkpoint", _EpochCheckpoint()))
         for i, cb in enumerate(self.callbacks or ()):
             cb = copy.deepcopy(cb)
             callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
-        if self.verbose:
-            callbacks.append(("progress", _EpochProgressBar()))
         return callbacks
 
     def _lr_scheduler(self, n_batches):
@@ -241,159 +543,18 @@ class _BaseLSTMEstimator(BaseEstimator):
             step_every="batch",
         )
 
-    def _fit_net(self, seqs, y, *, criterion, module, groups=None, y_standard=None):
-        """Train ``module`` on ``(seqs, y)`` and set the history attributes.
-
-        ``module`` is a callable building the torch module (called inside
-        the seeded RNG so that weight initialisation is reproducible).
-        ``y_standard``, a pair ``(shift, scale)``, standardises ``y`` batch
-        by batch (see ``_SequenceDataset``).
-        """
-        y_shift, y_scale = (None, None) if y_standard is None else y_standard
-        n_samples = len(seqs)
-        self._check_fit_params(n_samples)
-        device = _resolve_device(self.device)
-        if self.precision == "bfloat16" and device == "cpu":
-            if not torch.backends.mkldnn.is_available():  # pragma: no cover
-                warnings.warn(
-                    "precision='bfloat16' on a CPU without oneDNN runs slowly; "
-                    "use precision='float32'.",
-                    UserWarning,
-                    stacklevel=3,
-                )
-        if self.scale_inputs and getattr(self, "vocab_size", None) is None:
-            x_mean, x_scale = _feature_stats(seqs)
-        else:
-            x_mean, x_scale = None, None
-
-        if self.early_stopping:
-            train_idx, valid_idx = self._validation_split(n_samples, groups)
-            train_set = _SequenceDataset(
-                _take(seqs, train_idx), _take_rows(y, train_idx), y_shift, y_scale
-            )
-            valid_set = _SequenceDataset(
-                _take(seqs, valid_idx), _take_rows(y, valid_idx), y_shift, y_scale
-            )
-            train_split = predefined_split(valid_set)
-        else:
-            train_set = _SequenceDataset(seqs, y, y_shift, y_scale)
-            valid_set = None
-            train_split = None
-        for dataset in (train_set, valid_set):
-            if dataset is not None:
-                _to_device_once(dataset, device)
-
-        warm = self._warm_fit()
-        self._fit_batch_size = _resolve_batch_size(self.batch_size, len(train_set))
-        if not warm:
-            self._conv_pool = _resolve_conv_pool(self, seqs.data.shape[1])
-        n_batches = -(-len(train_set) // self._fit_batch_size)
-        # set by sklstm.resume_fit: the epochs left and the RNG state to resume
-        resume = self.__dict__.pop("_resume", None)
-        epochs = self.max_epochs if resume is None else resume["epochs"]
-        seed = self._seed()
-        devices = [torch.cuda.current_device()] if device == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
-            if resume is not None and resume.get("rng_state") is not None:
-                torch.set_rng_state(resume["rng_state"])
-            if warm:
-                net = self.net_
-                net.set_params(max_epochs=epochs, train_split=train_split)
-            else:
-                mod = module()
-                if x_mean is not None:
-                    mod.encoder.x_mean.copy_(torch.from_numpy(x_mean))
-                    mod.encoder.x_scale.copy_(torch.from_numpy(x_scale))
-                net = self._make_net(mod, criterion, train_split, n_batches, device)
-                net.initialize()
-            epochs_before = len(net.history)
-            target_epochs = epochs_before + epochs
-            if getattr(self, "checkpoint_dir", None) is not None:
-                from ._persistence import _write_checkpoint
-
-                def save(net):
-                    _write_checkpoint(self, net, target_epochs=target_epochs)
-
-                _named_callback(net, "checkpoint").save_ = save
-            net.partial_fit(train_set, None)
-        self.net_ = net
-        self.module_ = net.module_
-        guard = _named_callback(net, "training_guard")
-        # epochs whose weights were discarded or that did not finish
-        last_epoch = len(net.history)
-        del net.history[guard.good_epochs_ :]
-        self._set_history()
-        early_stopped = any(
-            isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
-            for _, cb in net.callbacks_
-        )
-        interrupted = (
-            guard.diverged_ is None
-            and guard.epochs_done_ < epochs
-            and not early_stopped
-        )
-        name = type(self).__name__
-        if guard.diverged_ is not None:
-            epoch, what = guard.diverged_
-            kept = (
-                f"the weights from the end of epoch {self.n_iter_} were kept "
-                f"(n_iter_={self.n_iter_})"
-                if self.n_iter_
-                else "the initial, untrained weights were kept (n_iter_=0)"
-            )
-            warnings.warn(
-                f"{name} training diverged in epoch {epoch}: {what}. Training "
-                f"stopped and {kept}. Lower the learning rate (lr={self.lr!r}) or "
-                f"clip the gradients (clip_grad_norm={self.clip_grad_norm!r}; for "
-                "example 1.0).",
-                UserWarning,
-                stacklevel=3,
-            )
-        elif interrupted:
-            warnings.warn(
-                f"Training interrupted by user (KeyboardInterrupt) in epoch "
-                f"{last_epoch}: {name} keeps the weights trained so far "
-                f"(n_iter_={self.n_iter_} complete epochs). Fit again with "
-                "warm_start=True to continue training.",
-                UserWarning,
-                stacklevel=3,
-            )
-        if not interrupted:
-            # after an interruption, the checkpoint of the last finished
-            # epoch stays: resume_fit continues from it
-            self._checkpoint_finished()
-        return self
-
-    def _warm_fit(self):
-        """Whether this fit continues the current net (warm start or resume)."""
-        resuming = "_resume" in self.__dict__
-        return (self.warm_start or resuming) and hasattr(self, "net_")
-
-    def _checkpoint_finished(self):
-        """Write the final checkpoint, if ``checkpoint_dir`` is set.
-
-        ``_fit_net`` calls it after training; an estimator that sets more
-        fitted attributes after ``_fit_net`` calls it again at the end of
-        ``fit``, so that the checkpoint holds them too.
-        """
-        if getattr(self, "checkpoint_dir", None) is None:
-            return
-        from ._persistence import _write_checkpoint
-
-        _write_checkpoint(
-            self, self.net_, target_epochs=self.n_iter_, finished=True, rng_state=False
-        )
-
-    def _make_net(self, module, criterion, train_split, n_batches, device):
-        """The skorch net that trains ``module`` (not yet initialised)."""
-        optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
+    def _optimizer_params(self):
+        params = {"optimizer__weight_decay": self.weight_decay}
         if self.optimizer == "sgd":
-            optimizer_kwargs["optimizer__momentum"] = 0.9
+            params["optimizer__momentum"] = 0.9
         if self.optimizer in ("adam", "adamw") and _FUSED_ADAM:
             # one kernel per step instead of several per parameter tensor:
             # the same update, a few per cent of an epoch saved on small nets
-            optimizer_kwargs["optimizer__fused"] = True
+            params["optimizer__fused"] = True
+        return params
+
+    def _make_net(self, module, criterion, train_split, n_batches, device):
+        """The skorch net that trains ``module`` (not yet initialised)."""
         return NeuralNet(
             module=module,
             criterion=criterion,
@@ -408,35 +569,124 @@ class _BaseLSTMEstimator(BaseEstimator):
             callbacks=self._callbacks(n_batches),
             device=device,
             verbose=0,
-            **optimizer_kwargs,
+            **self._optimizer_params(),
         )
 
-    def _build_module(self):
-        """The untrained network for the fitted shapes (used to load a model)."""
-        raise NotImplementedError(
-            f"{type(self).__name__} does not define _build_module, so a saved "
-            "model cannot be rebuilt without pickle."
+    def _update_net(self, net, criterion, train_split, n_batches, epochs):
+        """Carry every training setting of a warm fit over to the fitted net.
+
+        skorch's ``set_params`` updates the optimizer's learning rate and
+        other hyper-parameters in place; a different optimizer starts from a
+        fresh state. Dropout and precision are set on the module itself.
+        """
+        optimizer = _OPTIMIZERS[self.optimizer]
+        net.set_params(
+            max_epochs=epochs,
+            batch_size=self._fit_batch_size,
+            train_split=train_split,
+            callbacks=self._callbacks(n_batches),
+        )
+        if net.optimizer is not optimizer:
+            net.set_params(optimizer=optimizer, lr=self.lr)
+            for key, value in self._optimizer_params().items():
+                setattr(net, key, value)
+            net.initialize_optimizer()
+        else:
+            net.set_params(lr=self.lr, optimizer__weight_decay=self.weight_decay)
+        if not isinstance(criterion, type) or not isinstance(net.criterion_, criterion):
+            net.criterion = criterion
+            net.initialize_criterion()
+        for sub in net.module_.modules():
+            if isinstance(sub, torch.nn.Dropout):
+                sub.p = self.dropout
+            elif isinstance(sub, torch.nn.RNNBase) and sub.num_layers > 1:
+                sub.dropout = self.dropout
+            if hasattr(sub, "precision"):
+                sub.precision = self.precision
+
+    def _write_checkpoint(self, net, *, target_epochs, finished=False, generators=None):
+        """Write the training state of ``net`` to ``checkpoint_dir``, if set."""
+        if self.checkpoint_dir is None:
+            return
+        extra = {}
+        if generators is not None:
+            extra["generators"] = [g.get_state() for g in generators]
+            if self.num_layers > 1 and self.dropout > 0:
+                extra["rng_state"] = torch.get_rng_state()
+        meta, weights = _format.describe(
+            self,
+            net=net,
+            optimizer=True,
+            training={
+                "target_epochs": int(target_epochs),
+                "finished": bool(finished),
+                "unsaved_params": [],
+            },
+            strict=False,
+            extra_weights=extra,
+        )
+        directory = os.fspath(self.checkpoint_dir)
+        os.makedirs(directory, exist_ok=True)
+        _format.write_archive(
+            os.path.join(directory, _format.CHECKPOINT_NAME), meta, weights
         )
 
-    def _restore_net(self, *, criterion, module_state, optimizer_state, history):
-        """Rebuild ``net_`` and ``module_`` from saved state, without training."""
-        from skorch.history import History
+    def _build_module(self):  # pragma: no cover - every estimator defines it
+        raise NotImplementedError
 
+    # --- rebuilding a fitted net (pickle, load_model, checkpoints) -----------
+
+    def _restore_net(self, *, criterion, criterion_state, module_state, optimizer_state, history):
+        """Rebuild ``net_`` and ``module_`` from plain state, without training.
+
+        The network's shape is read off a module built on the ``meta``
+        device (no memory), and compared with the weights before anything
+        is allocated, so that parameters describing a huge network fail
+        here and not in the allocator.
+        """
+        module_state = _format.check_tensor_dict(module_state, "network")
+        if self.device == "cuda" and not torch.cuda.is_available():
+            warnings.warn(
+                f"The {type(self).__name__} was saved with device='cuda', but torch "
+                "sees no CUDA GPU here; it is loaded on the CPU with device='cpu'.",
+                UserWarning,
+                stacklevel=4,
+            )
+            self.device = "cpu"
         device = _resolve_device(self.device)
-        last = history[-1] if history else {}
-        n_batches = int(last.get("train_batch_count", 1))
-        with torch.random.fork_rng(devices=[]):
+        with torch.device("meta"):
+            probe = self._build_module()
+        expected = {k: tuple(v.shape) for k, v in probe.state_dict().items()}
+        found = {k: tuple(v.shape) for k, v in module_state.items()}
+        if expected != found:
+            missing = sorted(set(expected) - set(found))
+            wrong = sorted(k for k in expected if k in found and expected[k] != found[k])
+            raise ValueError(
+                "its weights do not fit the network that its parameters describe "
+                f"(missing {missing[:3]}, other shapes for {wrong[:3]}, "
+                f"unexpected {sorted(set(found) - set(expected))[:3]})"
+            )
+        with _seeded_global_rng(0):
             # building the module draws random initial weights: keep the
             # caller's random state as it was
             module = self._build_module()
+        module.load_state_dict(module_state)
+        criterion = _format.criterion_from_state(criterion, criterion_state)
+        last = history[-1] if history else {}
+        n_batches = int(last.get("train_batch_count", 1))
+        self._fit_batch_size = getattr(
+            self, "_fit_batch_size", _resolve_batch_size(self.batch_size, 1)
+        )
         net = self._make_net(module, criterion, None, n_batches, device)
         net.initialize()
-        net.module_.load_state_dict(module_state)
         if optimizer_state is not None:
+            if not isinstance(optimizer_state, dict):
+                raise ValueError("its optimizer state is not a dict")
             net.optimizer_.load_state_dict(optimizer_state)
         net.history = History(history)
         self.net_ = net
         self.module_ = net.module_
+        vars(self).setdefault("_net_params", self._architecture())
         self._set_history(warn=False)
 
     def _set_history(self, warn=True):
@@ -457,7 +707,7 @@ class _BaseLSTMEstimator(BaseEstimator):
                         "epochs and the validation loss was still improving. "
                         "Increase max_epochs to let early stopping decide.",
                         ConvergenceWarning,
-                        stacklevel=3,
+                        stacklevel=5,
                     )
         else:
             self.validation_loss_curve_ = None
@@ -465,22 +715,86 @@ class _BaseLSTMEstimator(BaseEstimator):
 
     # --- inference -------------------------------------------------------
 
-    def _predict_batch_size(self, n_timesteps):
+    def _chunk_rows(self, n_timesteps):
+        """Sequences per inference batch, from scikit-learn's working memory.
+
+        A sequence's working memory is about the activations of every layer
+        at every step (the LSTM's four gates, the states, the convolution);
+        at most ``max(batch_size, 1024)`` sequences and ``_PREDICT_STEPS``
+        steps go in one batch.
+        """
+        width = self.input_size_ + (self.conv_channels or 0)
+        width += 8 * self.hidden_size * (2 if self.bidirectional else 1)
         train = self.batch_size if self.batch_size != "auto" else 32
-        return max(1, min(max(train, 1024), _PREDICT_STEPS // n_timesteps))
+        cap = max(1, min(max(train, 1024), _PREDICT_STEPS // n_timesteps))
+        return get_chunk_n_rows(row_bytes=4 * n_timesteps * width, max_n_rows=cap)
+
+    def _map_batches(self, seqs, compute, *, dtype=np.float32):
+        """``compute(Xb)`` over ``seqs`` in chunks, outputs stacked as ``dtype``.
+
+        The one inference loop of sklstm: ``predict``, the anomaly scores
+        and ``gate_activations`` all go through it. ``compute`` returns a
+        tensor or a dict of tensors for a batch (on any device); 2-D
+        outputs are written into one array as they come (no list of
+        batches), 3-D ones (per time step) are padded with zeros to the
+        longest batch, since a batch of shorter sequences is cut to its
+        longest one.
+        """
+        dataset = _SequenceDataset(seqs)
+        chunk = self._chunk_rows(seqs.data.shape[1])
+        device = self.net_.device
+        out = {}
+        parts = {}
+        n = len(dataset)
+        with torch.inference_mode(), _flush_denormal():
+            for rows in gen_batches(n, chunk):
+                Xb, _ = dataset.batch(rows)
+                if device != "cpu":
+                    Xb = _to_device(Xb, device)
+                result = compute(Xb)
+                for key, part in (result.items() if isinstance(result, dict) else [(None, result)]):
+                    if part.dtype not in (torch.float32, torch.float64) or part.device.type != "cpu":
+                        part = part.float().cpu()
+                    part = part.numpy()
+                    if part.ndim == 3:
+                        parts.setdefault(key, []).append(part.astype(dtype, copy=False))
+                        continue
+                    if key not in out:
+                        if len(part) == n:
+                            out[key] = part.astype(dtype, copy=False)
+                            continue
+                        out[key] = np.empty((n,) + part.shape[1:], dtype)
+                    # copied out at once: keeping every batch's output alive
+                    # until the end fragments the heap
+                    out[key][rows] = part
+        for key, pieces in parts.items():
+            steps = max(p.shape[1] for p in pieces)
+            out[key] = np.concatenate(
+                [np.pad(p, ((0, 0), (0, steps - p.shape[1]), (0, 0))) for p in pieces]
+            )
+        return out if not (len(out) == 1 and None in out) else out[None]
+
+    def _module_call(self, module=None):
+        """A function running ``module`` (default: the fitted one) in eval mode."""
+        module = self.module_ if module is None else module
+        if module.training:
+            # like skorch's predict, inference leaves the module in eval mode
+            # (training switches it back)
+            module.eval()
+
+        def call(Xb):
+            return module(**Xb) if isinstance(Xb, dict) else module(Xb)
+
+        return call
 
     def _predict_outputs(self, X, tokens=False, dtype=np.float32):
-        """Validated module outputs for the sequences ``X``, as NumPy ``dtype``.
-
-        The outputs are written batch by batch into one array of ``dtype``,
-        so asking for float64 costs no float32 copy of them all.
-        """
+        """Validated module outputs for the sequences ``X``, as NumPy ``dtype``."""
         out = None if tokens else self._predict_small(X, dtype)
         if out is None:
             check_is_fitted(self)
             seqs = check_sequences(self, X, reset=False, tokens=tokens)
-            out = self._raw_predict(seqs, dtype)
-        return out
+            out = self._map_batches(seqs, self._module_call(), dtype=dtype)
+        return self._checked_outputs(out)
 
     def _predict_small(self, X, dtype=np.float32):
         """Outputs for a small contiguous float array, or None to go the long way.
@@ -488,84 +802,48 @@ class _BaseLSTMEstimator(BaseEstimator):
         Serving code predicts one window at a time, where the network itself
         runs in a few hundred microseconds: the general path's validation,
         although only tens of microseconds of Python, then slows the network
-        call that follows it by as much again (the interpreter's work evicts
-        what the CPU had cached of the kernels). This path makes the same
-        checks with less code (``_passes_quick_check``); anything they do not
-        accept returns None, and the general path validates it and words the
-        error.
+        call that follows it by as much again. This path makes the same
+        checks with less code (``_passes_quick_check``) and runs the module
+        once; anything they do not accept returns None, and the general path
+        validates it and words the error.
         """
         if "module_" not in self.__dict__ or not _passes_quick_check(
             self, X, _PREDICT_STEPS
         ):
+            return None
+        if len(X) > self._chunk_rows(X.shape[1]):
             return None
         Xt = _as_tensor(X)
         if X.dtype != np.float32:
             Xt = Xt.float()
         if X.ndim == 2:
             Xt = Xt[:, :, None]
-        return self._checked_outputs(self._module_outputs([Xt], len(X), dtype))
-
-    def _raw_predict(self, seqs, dtype=np.float32):
-        """Module outputs for every sequence, computed batch by batch."""
-        dataset = _SequenceDataset(seqs)
-        batch_size = self._predict_batch_size(seqs.data.shape[1])
-        batches = (
-            dataset.batch(slice(start, start + batch_size))[0]
-            for start in range(0, len(dataset), batch_size)
-        )
-        return self._checked_outputs(self._module_outputs(batches, len(dataset), dtype))
-
-    def _module_outputs(self, batches, n_samples, dtype):
-        """Run the module in inference mode over ``batches``, outputs stacked."""
-        module = self.module_
-        # the device skorch moved the module to (and keeps up to date when
-        # a GPU-trained model is loaded on a CPU-only machine)
         device = self.net_.device
-        if module.training:
-            # like skorch's predict, inference leaves the module in eval mode
-            # (training switches it back), so that a call does not pay twice
-            # for walking the submodules
-            module.eval()
-        out = None
-        start = 0
+        call = self._module_call()
         with torch.inference_mode(), _flush_denormal():
-            for Xb in batches:
-                if device != "cpu":
-                    Xb = _to_device(Xb, device)
-                part = module(**Xb) if isinstance(Xb, dict) else module(Xb)
-                if part.dtype != torch.float32 or part.device.type != "cpu":
-                    part = part.float().cpu()
-                part = part.numpy()
-                if out is None and len(part) == n_samples:
-                    return part.astype(dtype, copy=False)
-                if out is None:
-                    out = np.empty((n_samples,) + part.shape[1:], dtype)
-                # copied out at once: keeping every batch's output tensor
-                # alive until the end fragments the heap, and the resident
-                # memory then grows with the number of batches
-                out[start : start + len(part)] = part
-                start += len(part)
-        return out
+            part = call(Xt if device == "cpu" else Xt.to(device))
+            if part.dtype != torch.float32 or part.device.type != "cpu":
+                part = part.float().cpu()
+            return part.numpy().astype(dtype, copy=False)
 
     def _checked_outputs(self, out):
         """``out``, after checking that the network gave finite values."""
         if np.isfinite(out).all():
             return out
         finite = np.isfinite(out.reshape(len(out), -1)).all(axis=1)
-        if not finite.all():
-            raise ValueError(
-                f"{type(self).__name__} produced NaN or infinite outputs for "
-                f"{int((~finite).sum())} of {len(out)} sequences. Their values may "
-                "lie far outside the range of the training data; check or rescale "
-                "them, or refit."
-            )
-        return out
+        raise ValueError(
+            f"{type(self).__name__} produced NaN or infinite outputs for "
+            f"{int((~finite).sum())} of {len(out)} sequences. Their values may "
+            "lie far outside the range of the training data; check or rescale "
+            "them, or refit."
+        )
 
     def gate_activations(self, X, layer=-1):
         """Gate activations and states of one LSTM layer, step by step.
 
         Recomputes the recurrence of the trained LSTM so that its gates can
-        be inspected or plotted (see ``sklstm.plotting``).
+        be inspected or plotted (see ``sklstm.plotting``). The sequences are
+        processed in batches, as by ``predict``.
 
         Parameters
         ----------
@@ -590,27 +868,27 @@ class _BaseLSTMEstimator(BaseEstimator):
                 f"gate_activations needs cell='lstm', but this model was fitted "
                 f"with cell={self.cell!r}; a GRU has different gates."
             )
-        if not isinstance(layer, Integral) or not -self.num_layers <= layer < self.num_layers:
+        if (
+            not isinstance(layer, Integral)
+            or isinstance(layer, bool)
+            or not -self.num_layers <= layer < self.num_layers
+        ):
             raise ValueError(
                 f"layer must be an integer in [{-self.num_layers}, "
                 f"{self.num_layers - 1}] for num_layers={self.num_layers}, "
                 f"got {layer!r}."
             )
-        seqs = check_sequences(
-            self, X, reset=False, tokens=getattr(self, "vocab_size", None) is not None
-        )
+        seqs = check_sequences(self, X, reset=False, tokens=self._uses_tokens())
         encoder = self._encoder()
-        device = next(encoder.parameters()).device
-        dataset = _SequenceDataset(seqs)
-        with torch.inference_mode():
-            Xb, _ = dataset.batch(slice(None))
+        if encoder.training:
+            encoder.eval()
+
+        def gates(Xb):
             if isinstance(Xb, dict):
-                gates = _lstm_gates(
-                    encoder, Xb["X"].to(device), Xb["lengths"], layer=layer
-                )
-            else:
-                gates = _lstm_gates(encoder, Xb.to(device), layer=layer)
-        return {k: v.cpu().numpy() for k, v in gates.items()}
+                return _lstm_gates(encoder, Xb["X"], Xb["lengths"], layer=layer)
+            return _lstm_gates(encoder, Xb, layer=layer)
+
+        return self._map_batches(seqs, gates)
 
     def _encoder(self):
         return self.module_.encoder
@@ -620,33 +898,29 @@ class _BaseLSTMEstimator(BaseEstimator):
     def __getstate__(self):
         state = dict(super().__getstate__())
         net = state.pop("net_", None)
+        state.pop("module_", None)
         if net is not None:
-            # pickle stores a CUDA tensor as CUDA storage, which cannot be
-            # loaded where no GPU is present; torch.save lets __setstate__
-            # map it to the CPU there. module_ is net_.module_, re-linked
-            # on load rather than stored twice.
-            buffer = io.BytesIO()
-            torch.save(net, buffer)
-            state["_saved_net"] = buffer.getvalue()
-            if state.get("module_") is net.module_:
-                del state["module_"]
+            # plain state only (tensors on the CPU, numbers, strings): the net
+            # is rebuilt from it on load, the same way load_model does, so
+            # unpickling never calls torch.load on bytes of unknown content
+            # (NumPy arrays, not tensors: pickling a tensor goes through
+            # torch.load of raw bytes when unpickled)
+            state["_net_state"] = _format.to_numpy(_format.net_state(net, batches=True))
         return state
 
     def __setstate__(self, state):
-        saved = state.pop("_saved_net", None)
-        if saved is not None:
-            # a model trained on a GPU comes back on the GPU when one is
-            # present, else on the CPU (skorch warns that it moved it)
-            map_location = None if torch.cuda.is_available() else "cpu"
-            net = torch.load(
-                io.BytesIO(saved), map_location=map_location, weights_only=False
-            )
-            state["net_"] = net
-            state.setdefault("module_", net.module_)
+        state = dict(state)
+        net_state = state.pop("_net_state", None)
         super().__setstate__(state)
+        if net_state is not None:
+            net_state = dict(net_state)
+            for key in ("criterion_state", "module_state", "optimizer_state"):
+                net_state[key] = _format.to_torch(net_state[key])
+            self._restore_net(**net_state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         tags.non_deterministic = self.device != "cpu"
         return tags
+

@@ -4,7 +4,7 @@ import copy
 import math
 
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, Checkpoint
 
 
 class _EpochProgressBar(Callback):
@@ -22,6 +22,9 @@ class _EpochProgressBar(Callback):
         self.bar_.update(1)
 
     def on_train_end(self, net, **kwargs):
+        # early stopping ends before max_epochs: the bar shows what ran
+        self.bar_.total = self.bar_.n
+        self.bar_.refresh()
         self.bar_.close()
 
 
@@ -84,21 +87,36 @@ class _TrainingGuard(Callback):
         return state
 
 
-class _EpochCheckpoint(Callback):
-    """Calls ``save_(net)`` after each finished epoch, when it is set."""
+class _EpochCheckpoint(Checkpoint):
+    """Writes the training state after every finished epoch.
 
-    save_ = None
+    skorch's ``Checkpoint`` with ``monitor=None`` (every epoch) and no files
+    of its own: ``save_model`` calls ``write(net)``, which the estimator
+    sets for the fit at hand (sklstm writes one archive, not skorch's
+    separate parameter files).
+    """
 
-    def on_epoch_end(self, net, **kwargs):
-        if self.save_ is not None:
-            self.save_(net)
+    def __init__(self):
+        super().__init__(
+            monitor=None,
+            f_params=None,
+            f_optimizer=None,
+            f_criterion=None,
+            f_history=None,
+            event_name=None,
+        )
+        self.write = None
+
+    def save_model(self, net):
+        if self.write is not None:
+            self.write(net)
 
     def on_train_end(self, net, **kwargs):
-        self.save_ = None
+        self.write = None
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state.pop("save_", None)
+        state["write"] = None
         return state
 
 

@@ -8,16 +8,18 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from ._base import _BaseLSTMEstimator
+from ._base import _MAX_UNITS, _BaseLSTMEstimator, _FitData
 from ._modules import _ManyToOneNet
 from ._validation import (
-    Integral,
-    Interval,
     StrOptions,
+    _fit_context,
+    _int_interval,
     check_is_fitted,
-    check_sequences,
     check_target,
 )
+
+# largest vocabulary accepted (the embedding table is vocab_size x embedding_dim)
+_MAX_VOCABULARY = 2**26
 
 __all__ = ["LSTMClassifier"]
 
@@ -178,11 +180,16 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
     (2, 2)
     """
 
+    _architecture_params = _BaseLSTMEstimator._architecture_params + (
+        "vocab_size",
+        "embedding_dim",
+    )
+
     _parameter_constraints = {
         **_BaseLSTMEstimator._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
-        "vocab_size": [Interval(Integral, 2, None, closed="left"), None],
-        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "vocab_size": [_int_interval(2, _MAX_VOCABULARY), None],
+        "embedding_dim": [_int_interval(1, _MAX_UNITS)],
     }
 
     def __init__(
@@ -252,6 +259,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the network to sequences ``X`` and class labels ``y``.
 
@@ -271,10 +279,9 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
         self : LSTMClassifier
             The fitted estimator.
         """
-        self._validate_params()
-        warm = self._warm_fit()
-        tokens = self.vocab_size is not None
-        seqs = check_sequences(self, X, reset=not warm, tokens=tokens)
+        return self._fit(X, y)
+
+    def _fit_data(self, seqs, y, warm):
         y = check_target(self, y, len(seqs), numeric=False)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -283,6 +290,14 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
                 f"{type(self).__name__} takes one label per sequence: y must "
                 f"be 1D (n_samples,), got shape {y.shape}."
             )
+        if y.dtype == object:
+            missing = [i for i, v in enumerate(y) if v is None]
+            if missing:
+                raise ValueError(
+                    f"y holds None at {len(missing)} positions (first: "
+                    f"{missing[:5]}); every sequence needs a label. Drop those "
+                    "sequences, or give the missing ones a label of their own."
+                )
         check_classification_targets(y)
         if warm:
             unknown = np.setdiff1d(y, self.classes_)
@@ -308,11 +323,10 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
                 compute_class_weight(self.class_weight, classes=self.classes_, y=y),
                 dtype=torch.float32,
             )
-        return self._fit_net(
+        return _FitData(
             seqs,
             codes.astype(np.int64),
             criterion=torch.nn.CrossEntropyLoss(weight=weight),
-            module=self._build_module,
             groups=codes,
         )
 

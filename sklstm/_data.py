@@ -38,6 +38,8 @@ class _SequenceDataset(torch.utils.data.Dataset):
     standardised copy of a long ``y`` is kept beside it.
     """
 
+    generator = None
+
     def __init__(self, seqs, y=None, y_shift=None, y_scale=None):
         self.X = _as_tensor(seqs.data)
         self.lengths = None if seqs.lengths is None else torch.from_numpy(seqs.lengths)
@@ -123,8 +125,12 @@ def _as_tensor(data):
     """``torch.from_numpy`` without the warning about read-only views.
 
     The data is only ever read, so a read-only strided view (the output of
-    ``SlidingWindowTransformer``) is shared, not copied.
+    ``SlidingWindowTransformer``) is shared, not copied. torch takes no
+    negative strides (``X[::-1]``, the lag matrices of some forecasting
+    libraries): such an array is copied first.
     """
+    if any(step < 0 for step in data.strides):
+        data = np.ascontiguousarray(data)
     if data.flags.writeable:
         return torch.from_numpy(data)
     with warnings.catch_warnings():
@@ -133,7 +139,11 @@ def _as_tensor(data):
 
 
 class _BatchIterator:
-    """Mini-batches of a ``_SequenceDataset``, shuffled with torch's RNG."""
+    """Mini-batches of a ``_SequenceDataset``, shuffled with its own generator.
+
+    The generator is ``dataset.generator``, which the fit sets; shuffling
+    thus never draws from the global torch RNG (None falls back to it).
+    """
 
     def __init__(self, dataset, batch_size, shuffle=False):
         self.dataset = dataset
@@ -152,7 +162,11 @@ class _BatchIterator:
             if self.shuffle:
                 # int32 positions take half the memory of int64 ones: on a
                 # long series the order is one of the few arrays of its length
-                order = torch.randperm(n, dtype=torch.int32 if n < 2**31 else torch.int64)
+                order = torch.randperm(
+                    n,
+                    dtype=torch.int32 if n < 2**31 else torch.int64,
+                    generator=getattr(self.dataset, "generator", None),
+                )
                 for start in range(0, n, self.batch_size):
                     yield self.dataset.batch(order[start : start + self.batch_size])
             else:

@@ -4,11 +4,47 @@ The estimators build these networks in ``fit``; users reach them as
 ``estimator.module_`` but never construct them directly.
 """
 
+import contextlib
+
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 _CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
+
+
+class _SeededDropout(nn.Dropout):
+    """``nn.Dropout`` that draws its mask from ``generator`` when one is set.
+
+    ``nn.Dropout`` draws from the global torch RNG, which every thread of
+    the process shares; a fit sets a generator of its own for the duration
+    of training (``_seed_dropout``), so that its masks depend on its
+    ``random_state`` only. Without a generator it is ``nn.Dropout``.
+    """
+
+    generator = None
+
+    def forward(self, X):
+        if not self.training or self.p == 0 or self.generator is None:
+            return super().forward(X)
+        keep = 1.0 - self.p
+        if keep == 0:
+            return torch.zeros_like(X)
+        mask = torch.empty_like(X).bernoulli_(keep, generator=self.generator)
+        return X * mask / keep
+
+
+@contextlib.contextmanager
+def _seed_dropout(module, generator):
+    """Every ``_SeededDropout`` of ``module`` draws from ``generator`` meanwhile."""
+    layers = [m for m in module.modules() if isinstance(m, _SeededDropout)]
+    for layer in layers:
+        layer.generator = generator
+    try:
+        yield
+    finally:
+        for layer in layers:
+            layer.generator = None
 
 
 class _SequenceEncoder(nn.Module):
@@ -177,7 +213,7 @@ class _ManyToOneNet(nn.Module):
     def __init__(self, output_size, dropout=0.0, precision="float32", **encoder):
         super().__init__()
         self.encoder = _SequenceEncoder(dropout=dropout, **encoder)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = _SeededDropout(dropout)
         self.head = nn.Linear(self.encoder.output_size, output_size)
         self.precision = precision
 
@@ -296,7 +332,7 @@ class _ForecastErrorNet(nn.Module):
     ):
         super().__init__()
         self.encoder = _SequenceEncoder(dropout=dropout, **encoder)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = _SeededDropout(dropout)
         self.head = nn.Linear(self.encoder.output_size, encoder["input_size"])
         _register_target_stats(self, target_mean, target_scale)
         self.precision = precision
@@ -358,7 +394,7 @@ class _ReconstructionErrorNet(nn.Module):
             batch_first=True,
             dropout=dropout if num_layers > 1 else 0.0,
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = _SeededDropout(dropout)
         self.head = nn.Linear(encoder["hidden_size"], encoder["input_size"])
         _register_target_stats(self, target_mean, target_scale)
         self.precision = precision

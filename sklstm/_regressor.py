@@ -4,15 +4,17 @@ import numpy as np
 import torch
 from sklearn.base import RegressorMixin
 
-from ._base import _BaseLSTMEstimator
+from ._base import _BaseLSTMEstimator, _FitData
 from ._modules import _ManyToOneNet
-from ._validation import check_sequences, check_target
+from ._validation import _fit_context, check_target
 
 __all__ = ["LSTMRegressor"]
 
 # rows per chunk when computing the target's statistics: the float64
 # temporaries stay this size however long y is
 _TARGET_CHUNK = 65536
+# largest |y| trained unscaled: its square must stay far inside float32
+_MAX_UNSCALED = 1e15
 
 
 def _target_stats(y2d):
@@ -174,6 +176,13 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
     (3,)
     """
 
+    _architecture_params = _BaseLSTMEstimator._architecture_params + ("scale_target",)
+    _private_fitted = _BaseLSTMEstimator._private_fitted + (
+        "_y_ndim",
+        "_target_mean",
+        "_target_scale",
+    )
+
     _parameter_constraints = {
         **_BaseLSTMEstimator._parameter_constraints,
         "scale_target": ["boolean"],
@@ -242,6 +251,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the network to sequences ``X`` and targets ``y``.
 
@@ -260,12 +270,21 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         self : LSTMRegressor
             The fitted estimator.
         """
-        self._validate_params()
-        warm = self._warm_fit()
-        seqs = check_sequences(self, X, reset=not warm)
+        return self._fit(X, y)
+
+    def _fit_data(self, seqs, y, warm):
         y = check_target(self, y, len(seqs), numeric=True)
         y2d = y.reshape(len(y), -1)
         if not warm:
+            if not self.scale_target and y2d.size:
+                peak = float(np.abs(y2d).max())
+                if peak > _MAX_UNSCALED:
+                    raise ValueError(
+                        f"y holds values as large as {peak:.3g} in magnitude with "
+                        "scale_target=False; the squared errors overflow the "
+                        "float32 loss. Set scale_target=True (the default), or "
+                        "rescale y."
+                    )
             self._y_ndim = y.ndim
             self.n_outputs_ = y2d.shape[1]
             if self.scale_target:
@@ -287,11 +306,10 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
             and not self._target_mean.any()
             and (self._target_scale == 1.0).all()
         )
-        return self._fit_net(
+        return _FitData(
             seqs,
             y2d,
             criterion=torch.nn.MSELoss,
-            module=self._build_module,
             y_standard=None if identity else (self._target_mean, self._target_scale),
         )
 

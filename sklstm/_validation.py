@@ -4,9 +4,13 @@ This is the only module that imports scikit-learn's private helpers; the rest
 of sklstm imports them from here, so a change in scikit-learn touches one file.
 """
 
+import contextlib
 from numbers import Integral, Real
 
 import numpy as np
+import torch
+from sklearn.base import _fit_context  # noqa: F401  (re-exported)
+from sklearn.utils._chunking import get_chunk_n_rows  # noqa: F401  (re-exported)
 from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
     HasMethods,
     Interval,
@@ -33,6 +37,61 @@ __all__ = [
     "check_sequences",
     "validate_data",
 ]
+
+
+class _StrictInterval(Interval):
+    """An ``Interval`` that refuses bools (``True`` is an ``Integral`` in Python)."""
+
+    def is_satisfied_by(self, val):
+        if isinstance(val, (bool, np.bool_)):
+            return False
+        return super().is_satisfied_by(val)
+
+    def __str__(self):
+        return super().__str__() + " (not a bool)"
+
+
+def _int_interval(left, right, closed="both"):
+    """Integers in ``[left, right]`` (``None``: unbounded), bools refused."""
+    return _StrictInterval(Integral, left, right, closed=_closed(left, right, closed))
+
+
+def _real_interval(left, right, closed="both"):
+    """Real numbers in the interval (``None``: unbounded), bools refused."""
+    return _StrictInterval(Real, left, right, closed=_closed(left, right, closed))
+
+
+def _closed(left, right, closed):
+    # an unbounded side is open
+    if left is None and closed in ("left", "both"):
+        closed = "neither" if closed == "left" else "right"
+    if right is None and closed in ("right", "both"):
+        closed = "neither" if closed == "right" else "left"
+    return closed
+
+
+def _from_torch(X):
+    """A torch tensor as a NumPy array (on the CPU, detached); anything else as is."""
+    if isinstance(X, torch.Tensor):
+        return X.detach().cpu().numpy()
+    return X
+
+
+def _reject_datetime_columns(X, input_name):
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns"):
+        return
+    dates = [
+        str(column)
+        for column, dtype in zip(X.columns, dtypes)
+        if str(dtype).startswith(("datetime", "timedelta", "period"))
+    ]
+    if dates:
+        raise TypeError(
+            f"{input_name} has date or time columns {dates}; the networks need "
+            "numbers. Drop them, or turn them into numeric features (for example "
+            "the day of the week or the month) first."
+        )
 
 
 def _reject_frame_without_columns(X, input_name):
@@ -235,6 +294,22 @@ def _passes_quick_check(estimator, X, max_steps):
     return float(squares) <= _MAX_MAGNITUDE**2
 
 
+@contextlib.contextmanager
+def _time_steps_named():
+    """Add to scikit-learn's "X has n features" error that these are time steps."""
+    try:
+        yield
+    except ValueError as exc:
+        message = str(exc)
+        if "features, but" not in message:
+            raise
+        raise ValueError(
+            f"{message} For sequences, these 'features' are the time steps (axis "
+            "1 of X): pass sequences of the length seen in fit, or a list of "
+            "sequences to a model fitted on variable-length input."
+        ) from None
+
+
 def check_sequences(estimator, X, *, reset, tokens=False):
     """Validate a sequence collection and return it as a :class:`_Sequences`.
 
@@ -247,6 +322,10 @@ def check_sequences(estimator, X, *, reset, tokens=False):
     (2D, or a list of 1D sequences).
     """
     name = _name(estimator)
+    X = _from_torch(X)
+    if isinstance(X, (list, tuple)):
+        X = [_from_torch(seq) for seq in X]
+    _reject_datetime_columns(X, "X")
     if _is_ragged(X):
         seqs = _check_ragged(estimator, X, reset=reset, tokens=tokens)
     else:
@@ -273,19 +352,21 @@ def check_sequences(estimator, X, *, reset, tokens=False):
         if fast and not reset and not hasattr(estimator, "feature_names_in_"):
             # what validate_data checks on a float ndarray after fit, without
             # its dataframe detection (most of the cost of predicting one window)
-            _check_n_features(estimator, X, reset=False)
+            with _time_steps_named():
+                _check_n_features(estimator, X, reset=False)
             data = X
         else:
-            data = validate_data(
-                estimator,
-                X,
-                reset=reset,
-                allow_nd=True,
-                dtype=None if tokens else (np.float32, np.float64),
-                ensure_min_features=1,
-                ensure_min_samples=1,
-                ensure_all_finite=not fast,
-            )
+            with _time_steps_named():
+                data = validate_data(
+                    estimator,
+                    X,
+                    reset=reset,
+                    allow_nd=True,
+                    dtype=None if tokens else (np.float32, np.float64),
+                    ensure_min_features=1,
+                    ensure_min_samples=1,
+                    ensure_all_finite=not fast,
+                )
         if fast:
             for part in _distinct_values(data):
                 with np.errstate(over="ignore"):
@@ -357,6 +438,7 @@ def check_target(estimator, y, n_samples, *, numeric):
         raise ValueError(
             f"{name} requires y to be passed, but the target y is None."
         )
+    y = _from_torch(y)
     # an array's own shape; an object array only for lists (ragged y), as
     # one float object per value would take several times y's memory
     y_shape = y.shape if hasattr(y, "shape") else np.shape(np.asarray(y, dtype=object))

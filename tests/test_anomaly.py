@@ -203,7 +203,7 @@ def test_anomaly_detector_variable_length_sequences(method, monkeypatch):
     # a sequence's score does not depend on the padding of its batch ...
     np.testing.assert_allclose(det.score_samples(X[:1]), scores[:1])
     # ... nor on prediction batches cut to different lengths
-    monkeypatch.setattr(det, "_predict_batch_size", lambda n_timesteps: 3)
+    monkeypatch.setattr(det, "_chunk_rows", lambda n_timesteps: 3)
     np.testing.assert_allclose(det.score_samples(X), scores)
 
 

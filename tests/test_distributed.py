@@ -174,7 +174,7 @@ def _tensor_globals(payload):
 
 
 def test_distributed_pickle_keeps_tensors_in_torch_save_blob(data):
-    """No tensor is pickled outside torch.save, so GPU weights can map to CPU."""
+    """No tensor is pickled: the weights travel as arrays, and GPU ones load on a CPU."""
     X, y = data
     est = LSTMRegressor(**TINY).fit(X, y)
     payload = pickle.dumps(est)

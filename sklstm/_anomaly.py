@@ -338,7 +338,7 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the network on normal sequences and set the threshold.
 
         The last ``holdout_fraction`` of the sequences is held out: the
@@ -355,13 +355,17 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
             shape ``(len_i,)`` or ``(len_i, n_features)``.
         y : None
             Ignored; present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the training loss; None weighs them
+            equally. The error model and threshold, fitted on the held-out
+            sequences, are not weighted.
 
         Returns
         -------
         self : LSTMAnomalyDetector
             The fitted estimator.
         """
-        return self._fit(X, None)
+        return self._fit(X, None, sample_weight=sample_weight)
 
     def _holdout_split(self, seqs):
         n_samples = len(seqs)
@@ -377,7 +381,7 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
         index = np.arange(n_samples)
         return _take(seqs, index[:n_train]), _take(seqs, index[n_train:])
 
-    def _fit_data(self, seqs, y, warm):
+    def _fit_data(self, seqs, y, warm, sample_weight):
         if self.input_size_ > _MAX_FEATURES:
             raise ValueError(
                 f"X has {self.input_size_} features per time step; "
@@ -400,6 +404,7 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
             np.zeros((len(train), 0), dtype=np.float32),
             criterion=_MeanSquare,
             init_module=init_module,
+            sample_weight=None if sample_weight is None else sample_weight[: len(train)],
         )
 
     def _after_training(self, seqs):

@@ -59,7 +59,7 @@ from ._data import (
     _to_device,
     _to_device_once,
 )
-from ._modules import _lstm_gates, _seed_dropout
+from ._modules import _lstm_gates, _MeanSquare, _seed_dropout
 from ._validation import (
     StrOptions,
     _int_interval,
@@ -69,6 +69,7 @@ from ._validation import (
     check_is_fitted,
     check_random_state,
     check_sequences,
+    check_weights,
 )
 
 _OPTIMIZERS = {
@@ -158,13 +159,56 @@ class _FitData:
     callable that finishes a newly built module (target statistics).
     """
 
-    def __init__(self, seqs, y, criterion, groups=None, y_standard=None, init_module=None):
+    def __init__(
+        self,
+        seqs,
+        y,
+        criterion,
+        groups=None,
+        y_standard=None,
+        init_module=None,
+        sample_weight=None,
+    ):
         self.seqs = seqs
         self.y = y
         self.criterion = criterion
         self.groups = groups
         self.y_standard = y_standard
         self.init_module = init_module
+        self.sample_weight = sample_weight
+
+
+class _SequenceNet(NeuralNet):
+    """skorch's ``NeuralNet``, with the loss weighted per sequence when asked.
+
+    A batch whose targets come as ``{"y": ..., "weight": ...}`` (a dataset
+    given ``sample_weight``) gets the weighted mean of the per-sequence
+    losses, ``sum(w_i l_i) / sum(w_i c_i)``, where ``c_i`` is the class
+    weight of a weighted cross-entropy (1 otherwise); other batches the
+    criterion's own mean.
+    """
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        if not isinstance(y_true, dict):
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        weight = y_true["weight"].to(y_pred.device)
+        target = y_true["y"].to(y_pred.device)
+        criterion = self.criterion_
+        if isinstance(criterion, _MeanSquare):
+            per_sequence = y_pred.reshape(len(y_pred), -1).pow(2).mean(dim=1)
+        else:
+            reduction = criterion.reduction
+            criterion.reduction = "none"
+            try:
+                losses = criterion(y_pred, target)
+            finally:
+                criterion.reduction = reduction
+            per_sequence = losses.reshape(len(y_pred), -1).mean(dim=1)
+        norm = weight
+        class_weight = getattr(criterion, "weight", None)
+        if class_weight is not None:
+            norm = weight * class_weight[target]
+        return (per_sequence * weight).sum() / norm.sum().clamp_min(1e-12)
 
 
 class _BaseLSTMEstimator(BaseEstimator):
@@ -221,7 +265,7 @@ class _BaseLSTMEstimator(BaseEstimator):
 
     # --- the fit template --------------------------------------------------
 
-    def _fit(self, X, y, *, resume=None):
+    def _fit(self, X, y, *, sample_weight=None, resume=None):
         """Validate, train and set the fitted attributes; returns ``self``.
 
         ``resume`` (from ``sklstm.resume_fit``) continues the fitted net for
@@ -231,7 +275,8 @@ class _BaseLSTMEstimator(BaseEstimator):
         if warm:
             self._check_warm_start()
         seqs = check_sequences(self, X, reset=not warm, tokens=self._uses_tokens())
-        data = self._fit_data(seqs, y, warm)
+        sample_weight = check_weights(sample_weight, len(seqs))
+        data = self._fit_data(seqs, y, warm, sample_weight)
         self._check_fit_params(data)
         completed = self._train(data, warm=warm, resume=resume)
         self._after_training(seqs)
@@ -241,7 +286,7 @@ class _BaseLSTMEstimator(BaseEstimator):
             self._write_checkpoint(self.net_, target_epochs=self.n_iter_, finished=True)
         return self
 
-    def _fit_data(self, seqs, y, warm):  # pragma: no cover - every estimator defines it
+    def _fit_data(self, seqs, y, warm, sample_weight):  # pragma: no cover - every estimator defines it
         raise NotImplementedError
 
     def _after_training(self, seqs):
@@ -369,17 +414,22 @@ class _BaseLSTMEstimator(BaseEstimator):
                     UserWarning,
                     stacklevel=4,
                 )
+        weight = data.sample_weight
         if self.early_stopping:
             train_idx, valid_idx = self._validation_split(len(seqs), data.groups)
-            train_set = _SequenceDataset(
-                _take(seqs, train_idx), _take_rows(y, train_idx), y_shift, y_scale
-            )
-            valid_set = _SequenceDataset(
-                _take(seqs, valid_idx), _take_rows(y, valid_idx), y_shift, y_scale
+            train_set, valid_set = (
+                _SequenceDataset(
+                    _take(seqs, idx),
+                    _take_rows(y, idx),
+                    y_shift,
+                    y_scale,
+                    weight=None if weight is None else weight[idx],
+                )
+                for idx in (train_idx, valid_idx)
             )
             train_split = predefined_split(valid_set)
         else:
-            train_set = _SequenceDataset(seqs, y, y_shift, y_scale)
+            train_set = _SequenceDataset(seqs, y, y_shift, y_scale, weight=weight)
             valid_set = None
             train_split = None
         for dataset in (train_set, valid_set):
@@ -555,7 +605,7 @@ class _BaseLSTMEstimator(BaseEstimator):
 
     def _make_net(self, module, criterion, train_split, n_batches, device):
         """The skorch net that trains ``module`` (not yet initialised)."""
-        return NeuralNet(
+        return _SequenceNet(
             module=module,
             criterion=criterion,
             optimizer=_OPTIMIZERS[self.optimizer],
@@ -581,13 +631,16 @@ class _BaseLSTMEstimator(BaseEstimator):
         """
         optimizer = _OPTIMIZERS[self.optimizer]
         net.set_params(
-            max_epochs=epochs,
-            batch_size=self._fit_batch_size,
-            train_split=train_split,
-            callbacks=self._callbacks(n_batches),
+            max_epochs=epochs, batch_size=self._fit_batch_size, train_split=train_split
         )
+        # (skorch's set_params(callbacks=...) initialises the old list)
+        net.callbacks = self._callbacks(n_batches)
+        net.initialize_callbacks()
         if net.optimizer is not optimizer:
-            net.set_params(optimizer=optimizer, lr=self.lr)
+            net.optimizer = optimizer
+            net.lr = self.lr
+            for key in [k for k in vars(net) if k.startswith("optimizer__")]:
+                delattr(net, key)
             for key, value in self._optimizer_params().items():
                 setattr(net, key, value)
             net.initialize_optimizer()

@@ -260,7 +260,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the network to sequences ``X`` and class labels ``y``.
 
         Parameters
@@ -273,15 +273,18 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
             integer token ids, 2D (padded with 0) or a list of 1D sequences.
         y : array-like of shape (n_samples,)
             Class labels, of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the training loss (and in the
+            validation loss of early stopping); None weighs them equally.
 
         Returns
         -------
         self : LSTMClassifier
             The fitted estimator.
         """
-        return self._fit(X, y)
+        return self._fit(X, y, sample_weight=sample_weight)
 
-    def _fit_data(self, seqs, y, warm):
+    def _fit_data(self, seqs, y, warm, sample_weight):
         y = check_target(self, y, len(seqs), numeric=False)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -328,6 +331,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
             codes.astype(np.int64),
             criterion=torch.nn.CrossEntropyLoss(weight=weight),
             groups=codes,
+            sample_weight=sample_weight,
         )
 
     def predict_proba(self, X):

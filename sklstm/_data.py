@@ -40,7 +40,7 @@ class _SequenceDataset(torch.utils.data.Dataset):
 
     generator = None
 
-    def __init__(self, seqs, y=None, y_shift=None, y_scale=None):
+    def __init__(self, seqs, y=None, y_shift=None, y_scale=None, weight=None):
         self.X = _as_tensor(seqs.data)
         self.lengths = None if seqs.lengths is None else torch.from_numpy(seqs.lengths)
         rows = getattr(seqs, "rows", None)
@@ -48,6 +48,8 @@ class _SequenceDataset(torch.utils.data.Dataset):
         self.y = None if y is None else _as_tensor(np.asarray(y))
         self.y_shift = None if y_shift is None else torch.as_tensor(y_shift)
         self.y_scale = None if y_scale is None else torch.as_tensor(y_scale)
+        # per-sequence weights of the loss: batches then carry them with y
+        self.weight = None if weight is None else torch.as_tensor(weight, dtype=torch.float32)
 
     def __len__(self):
         return self.X.shape[0] if self.rows is None else self.rows.shape[0]
@@ -71,6 +73,8 @@ class _SequenceDataset(torch.utils.data.Dataset):
             yb = self.y[index_there]
             if self.y_shift is not None:
                 yb = ((yb - self.y_shift) / self.y_scale).float()
+            if self.weight is not None:
+                yb = {"y": yb, "weight": self.weight[index_there]}
         if self.lengths is None:
             return Xb, yb
         lengths = self.lengths[rows]
@@ -100,7 +104,7 @@ def _to_device_once(dataset, device):
     if X.numel() == 0 or needed > _DEVICE_DATA_SHARE * free:
         return False
     dataset.X = _copy_span(X, device, torch.float32 if float_data else X.dtype)
-    for name in ("y", "y_shift", "y_scale"):
+    for name in ("y", "y_shift", "y_scale", "weight"):
         if getattr(dataset, name) is not None:
             setattr(dataset, name, getattr(dataset, name).to(device))
     return True

@@ -281,7 +281,7 @@ def load_model(path, *, device=None):
     return _load(path, device)[0]
 
 
-def resume_fit(path, X, y=None, *, params=None):
+def resume_fit(path, X, y=None, *, sample_weight=None, params=None):
     """Finish a fit that was interrupted, from the checkpoint it wrote.
 
     An estimator fitted with ``checkpoint_dir`` set writes its training
@@ -302,6 +302,8 @@ def resume_fit(path, X, y=None, *, params=None):
         The training sequences of the interrupted fit.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
         Its targets (None for :class:`LSTMAnomalyDetector`).
+    sample_weight : array-like of shape (n_samples,), default=None
+        The sequence weights of the interrupted fit, if it had any.
     params : dict or None, default=None
         Parameters to set before training resumes. A checkpoint stores only
         plain parameter values: ``callbacks``, a scheduler object in
@@ -373,6 +375,7 @@ def resume_fit(path, X, y=None, *, params=None):
     estimator._fit(
         X,
         y,
+        sample_weight=sample_weight,
         resume={"epochs": remaining, "generators": generators, "rng_state": rng_state},
     )
     return estimator

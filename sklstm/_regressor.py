@@ -252,7 +252,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the network to sequences ``X`` and targets ``y``.
 
         Parameters
@@ -264,15 +264,18 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
             ``(len_i,)`` or ``(len_i, n_features)``.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets, one row per sequence.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the training loss (and in the
+            validation loss of early stopping); None weighs them equally.
 
         Returns
         -------
         self : LSTMRegressor
             The fitted estimator.
         """
-        return self._fit(X, y)
+        return self._fit(X, y, sample_weight=sample_weight)
 
-    def _fit_data(self, seqs, y, warm):
+    def _fit_data(self, seqs, y, warm, sample_weight):
         y = check_target(self, y, len(seqs), numeric=True)
         y2d = y.reshape(len(y), -1)
         if not warm:
@@ -311,6 +314,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
             y2d,
             criterion=torch.nn.MSELoss,
             y_standard=None if identity else (self._target_mean, self._target_scale),
+            sample_weight=sample_weight,
         )
 
     def predict(self, X):

@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
 from sklearn.utils import validation as _sklearn_validation
 from sklearn.utils.validation import (  # noqa: F401  (re-exported)
     _assert_all_finite,
+    _check_sample_weight,
     _check_feature_names,
     _check_n_features,
     check_is_fitted,
@@ -462,3 +463,20 @@ def check_target(estimator, y, n_samples, *, numeric):
     if numeric:
         _check_magnitude(y, "y", name)
     return y
+
+
+def check_weights(sample_weight, n_samples):
+    """Validated per-sequence weights as float64, or None for equal weights.
+
+    Equal weights (all ones, or any constant) weigh every sequence alike,
+    which the loss does without weights: None keeps that path exact.
+    """
+    if sample_weight is None:
+        return None
+    sample_weight = _from_torch(sample_weight)
+    weight = _check_sample_weight(
+        sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
+    )
+    if (weight == weight[0]).all():
+        return None
+    return weight

@@ -23,6 +23,9 @@ CHECK_PARAMS = dict(
     hidden_size=8, conv_channels=4, max_epochs=30, batch_size=16, lr=0.01, random_state=0
 )
 
+# the three estimators as a user constructs them, defaults only
+DEFAULTS = [LSTMRegressor(), LSTMClassifier(), LSTMAnomalyDetector()]
+
 ESTIMATORS = [
     LSTMRegressor(**CHECK_PARAMS),
     LSTMClassifier(**CHECK_PARAMS),
@@ -41,10 +44,42 @@ _WINDOW_ROWS = (
     "depends on the rows before it: reordering or subsetting the rows of a "
     "series changes its windows by design"
 )
+_MINI_BATCHES = (
+    "training is stochastic over shuffled mini-batches: a sequence repeated "
+    "twice or removed changes the batches and the number of optimizer steps, "
+    "so weight 2 (or 0) is not the same fit as the repeated (or removed) "
+    "sequence, although it weighs the loss the same way"
+)
+_WEIGHTED = {"check_sample_weight_equivalence_on_dense_data": _MINI_BATCHES}
 EXPECTED_FAILED_CHECKS = {
+    "LSTMRegressor": _WEIGHTED,
+    "LSTMClassifier": _WEIGHTED,
+    "LSTMAnomalyDetector": _WEIGHTED,
     "SlidingWindowTransformer": {
         "check_methods_sample_order_invariance": _WINDOW_ROWS,
         "check_methods_subset_invariance": _WINDOW_ROWS,
+    },
+}
+
+
+_AUTO_FLAGS_NOTHING = (
+    'contamination="auto" flags only sequences far outside the held-out '
+    "errors (Tukey's far-out fence), so on the clean blob data of this check "
+    "predict may flag no training sample, while the check wants both labels; "
+    "with a contamination share the detector passes it (see docs/anomaly.md)"
+)
+_FLOAT32_BATCHES = (
+    "the default network computes in float32, whose matrix kernels round "
+    "differently for batches of different sizes: predictions on a subset "
+    "agree to about 1e-6 relative, not to the 1e-7 this check demands"
+)
+EXPECTED_FAILED_DEFAULTS = {
+    "LSTMRegressor": {**_WEIGHTED, "check_methods_subset_invariance": _FLOAT32_BATCHES},
+    "LSTMClassifier": {**_WEIGHTED, "check_methods_subset_invariance": _FLOAT32_BATCHES},
+    "LSTMAnomalyDetector": {
+        **_WEIGHTED,
+        "check_outliers_train": _AUTO_FLAGS_NOTHING,
+        "check_outliers_fit_predict": _AUTO_FLAGS_NOTHING,
     },
 }
 
@@ -53,9 +88,20 @@ def _expected_failed_checks(estimator):
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
 
 
+def _expected_failed_defaults(estimator):
+    return EXPECTED_FAILED_DEFAULTS[type(estimator).__name__]
+
+
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_common_sklearn_compatible(estimator, check):
     """Every public estimator passes scikit-learn's common checks."""
+    check(estimator)
+
+
+@pytest.mark.slow
+@parametrize_with_checks(DEFAULTS, expected_failed_checks=_expected_failed_defaults)
+def test_common_sklearn_compatible_defaults(estimator, check):
+    """The estimators with their default parameters pass the checks too."""
     check(estimator)
 
 

@@ -75,7 +75,7 @@ _FLOAT32_BATCHES = (
 )
 EXPECTED_FAILED_DEFAULTS = {
     "LSTMRegressor": {**_WEIGHTED, "check_methods_subset_invariance": _FLOAT32_BATCHES},
-    "LSTMClassifier": {**_WEIGHTED, "check_methods_subset_invariance": _FLOAT32_BATCHES},
+    "LSTMClassifier": _WEIGHTED,
     "LSTMAnomalyDetector": {
         **_WEIGHTED,
         "check_outliers_train": _AUTO_FLAGS_NOTHING,

@@ -563,3 +563,18 @@ def test_resume_after_the_training_process_is_killed(tmp_path):
     ).fit(X, y)
     assert resumed.loss_curve_ == full.loss_curve_
     np.testing.assert_array_equal(resumed.predict(X), full.predict(X))
+
+
+# --- skops ------------------------------------------------------------------------
+
+
+def test_skops_round_trip_trusts_only_the_estimator_class(fitted, tmp_path):
+    """skops sees no torch type and no pickled bytes: one class to trust."""
+    sio = pytest.importorskip("skops.io")
+    reg, X = fitted["regressor"]
+    path = tmp_path / "model.skops"
+    sio.dump(reg, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    assert untrusted == ["sklstm._regressor.LSTMRegressor"]
+    loaded = sio.load(path, trusted=untrusted)
+    np.testing.assert_allclose(loaded.predict(X), reg.predict(X))

@@ -91,6 +91,8 @@ _MAX_UNITS = 2**16
 _MAX_LAYERS = 256
 _MAX_EPOCHS = 10**7
 _MAX_BATCH = 2**31 - 1
+# most weights in one network (4 GiB in float32)
+_MAX_PARAMETERS = 2**30
 
 # The global torch RNG is process-wide. The fits draw their shuffling and
 # dropout from generators of their own; only what torch offers no generator
@@ -371,6 +373,24 @@ class _BaseLSTMEstimator(BaseEstimator):
                     "directory that can be written, or None."
                 )
 
+    def _check_network_size(self):
+        """Refuse a network too large to train, before any memory is allocated.
+
+        The module is built on torch's ``meta`` device, which allocates
+        nothing, and its parameters counted.
+        """
+        with torch.device("meta"):
+            probe = self._build_module()
+        n_params = sum(p.numel() for p in probe.parameters())
+        if n_params > _MAX_PARAMETERS:
+            raise ValueError(
+                f"These parameters describe a network of {n_params:,} weights "
+                f"({4 * n_params / 2**30:.0f} GiB in float32, about four times "
+                f"that while training), more than the {_MAX_PARAMETERS:,} sklstm "
+                "trains. Lower hidden_size, num_layers, conv_channels or "
+                "embedding_dim (or vocab_size)."
+            )
+
     def _validation_split(self, n_samples, groups=None):
         """Indices (train, valid): the tail of the data, per group if given."""
         index = np.arange(n_samples)
@@ -446,6 +466,7 @@ class _BaseLSTMEstimator(BaseEstimator):
         else:
             self._conv_pool = _resolve_conv_pool(self, seqs.data.shape[1])
             self._net_params = self._architecture()
+            self._check_network_size()
             with _seeded_global_rng(seed, device):
                 module = self._build_module()
             if self.scale_inputs and not self._uses_tokens():

@@ -406,3 +406,9 @@ def test_sample_weight_routed_through_a_search(data):
         search = GridSearchCV(reg, {"hidden_size": [3, 4]}, cv=2)
         search.fit(X, y, sample_weight=weight)
     assert search.best_params_["hidden_size"] in (3, 4)
+
+
+def test_a_network_too_large_to_train_is_refused_before_allocation(data):
+    X, y = data
+    with pytest.raises(ValueError, match="describe a network of .* weights"):
+        LSTMRegressor(**{**TINY, "hidden_size": 2**16, "num_layers": 4}).fit(X, y)

@@ -122,9 +122,18 @@ def arrays(draw, shape=None):
 @st.composite
 def collections(draw):
     """Anything a user might pass as X, valid or not."""
-    kind = draw(st.integers(0, 6))
+    kind = draw(st.integers(0, 8))
     if kind == 0:
         return draw(arrays())
+    if kind == 7:  # views with negative strides (reversed time or rows)
+        arr = draw(arrays((draw(st.integers(1, 6)), draw(st.integers(1, 5)), 1)))
+        return arr[::-1] if draw(st.booleans()) else arr[:, ::-1]
+    if kind == 8:  # torch tensors
+        arr = draw(arrays((draw(st.integers(1, 6)), draw(st.integers(1, 5)))))
+        try:
+            return torch.from_numpy(np.ascontiguousarray(arr))
+        except TypeError:  # a dtype torch has no tensor for
+            return arr
     if kind == 1:  # plausible 3D collections, often valid
         shape = (
             draw(st.integers(1, 6)),

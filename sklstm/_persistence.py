@@ -47,6 +47,7 @@ TRUSTED_ESTIMATORS = (
     "SequenceScaler",
     "SequenceImputer",
     "SlidingWindowTransformer",
+    "TextTokenizer",  # ecosystem: the text transformer
 )
 #: Training losses that a saved net may name (``torch.nn`` and sklstm's own).
 TRUSTED_CRITERIA = (

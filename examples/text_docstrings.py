@@ -106,7 +106,7 @@ print(
     f"vocabulary: {tokenizer.vocab_size_} ids (0 padding, 1 unknown); "
     f"classifier vocab_size_={classifier.vocab_size_}"
 )
-print(f"test accuracy, TextTokenizer + LSTM: {lstm_accuracy:.3f} ({lstm_seconds:.0f} s)")
+print(f"test accuracy, TextTokenizer + LSTM: {lstm_accuracy:.3f} ({lstm_seconds:.0f}s)")
 
 # %%
 # TF-IDF and a logistic regression

@@ -5,6 +5,7 @@ from ._classifier import LSTMClassifier
 from ._persistence import load_model, resume_fit, save_model
 from ._preprocessing import SequenceImputer, SequenceScaler
 from ._regressor import LSTMRegressor
+from ._text import TextTokenizer
 from ._windowing import SlidingWindowTransformer, make_windows
 
 from ._version import __version__
@@ -16,6 +17,7 @@ __all__ = [
     "SequenceImputer",
     "SequenceScaler",
     "SlidingWindowTransformer",
+    "TextTokenizer",
     "__version__",
     "load_model",
     "make_windows",

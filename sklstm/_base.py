@@ -83,6 +83,9 @@ _SCHEDULES = ("cosine", "step", "plateau", "onecycle")
 # time steps per prediction batch (batch size x sequence length), bounding
 # the memory of inference on long sequences
 _PREDICT_STEPS = 2**20
+# at most this many sequences take the short path of _predict_small (one
+# module call, far inside any working-memory budget)
+_SMALL_ROWS = 256
 # fused Adam/AdamW runs on CPU (and CUDA) from torch 2.4 on
 _FUSED_ADAM = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
 # largest sizes accepted: beyond them a value can only be a typo, and would
@@ -885,7 +888,7 @@ class _BaseLSTMEstimator(BaseEstimator):
             self, X, _PREDICT_STEPS
         ):
             return None
-        if len(X) > self._chunk_rows(X.shape[1]):
+        if len(X) > _SMALL_ROWS:
             return None
         Xt = _as_tensor(X)
         if X.dtype != np.float32:
@@ -893,9 +896,11 @@ class _BaseLSTMEstimator(BaseEstimator):
         if X.ndim == 2:
             Xt = Xt[:, :, None]
         device = self.net_.device
-        call = self._module_call()
+        module = self.module_
+        if module.training:
+            module.eval()
         with torch.inference_mode(), _flush_denormal():
-            part = call(Xt if device == "cpu" else Xt.to(device))
+            part = module(Xt if device == "cpu" else Xt.to(device))
             if part.dtype != torch.float32 or part.device.type != "cpu":
                 part = part.float().cpu()
             return part.numpy().astype(dtype, copy=False)

@@ -101,10 +101,12 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
         Weights of the classes in the loss: a dict ``{label: weight}``,
         ``"balanced"`` (inversely proportional to class frequencies, as in
         scikit-learn), or None for equal weights.
-    vocab_size : int or None, default=None
+    vocab_size : int, "auto" or None, default=None
         If set, ``X`` holds integer token ids in ``[0, vocab_size)``, with 0
         as the padding id (trailing zeros of a row are padding), and an
-        embedding layer comes first. None means numeric features.
+        embedding layer comes first. ``"auto"`` takes the size from the
+        training data (largest token id + 1), for example after a
+        :class:`TextTokenizer` in a pipeline. None means numeric features.
     embedding_dim : int, default=32
         Size of the token embedding (used when ``vocab_size`` is set).
     callbacks : list of skorch callbacks or None, default=None
@@ -151,6 +153,10 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
         column names.
     input_size_ : int
         Number of features per time step (1 for 2D ``X`` and for token ids).
+    vocab_size_ : int or None
+        Size of the embedding's vocabulary: ``vocab_size``, or with
+        ``vocab_size="auto"`` the largest training token id + 1. None for
+        numeric features.
     n_iter_ : int
         Number of epochs run.
     loss_curve_ : list of float
@@ -188,7 +194,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
     _parameter_constraints = {
         **_BaseLSTMEstimator._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
-        "vocab_size": [_int_interval(2, _MAX_VOCABULARY), None],
+        "vocab_size": [_int_interval(2, _MAX_VOCABULARY), StrOptions({"auto"}), None],
         "embedding_dim": [_int_interval(1, _MAX_UNITS)],
     }
 
@@ -285,6 +291,11 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
         return self._fit(X, y, sample_weight=sample_weight)
 
     def _fit_data(self, seqs, y, warm, sample_weight):
+        if not warm:
+            # vocab_size="auto" reads the size from the data
+            self.vocab_size_ = self.vocab_size
+            if self.vocab_size == "auto":
+                self.vocab_size_ = max(2, int(seqs.data.max()) + 1)
         y = check_target(self, y, len(seqs), numeric=False)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -380,7 +391,10 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
         """The untrained network for the fitted input size and classes."""
         params = self._encoder_params(self.input_size_)
         if self.vocab_size is not None:
-            params.update(vocab_size=self.vocab_size, embedding_dim=self.embedding_dim)
+            # ecosystem: the fitted size, which "auto" takes from the data (models
+            # saved before vocab_size_ existed have the int parameter)
+            vocab = getattr(self, "vocab_size_", self.vocab_size)
+            params.update(vocab_size=vocab, embedding_dim=self.embedding_dim)
         return _ManyToOneNet(
             len(self.classes_), dropout=self.dropout, precision=self.precision, **params
         )

@@ -108,7 +108,10 @@ def demo(output="sklstm_demo.png", random_state=0, stream=None):
     if _save_plot(airline, output):
         lines.append(f"Forecast plot saved to {output}")
     else:
-        lines.append('Plot skipped: matplotlib is missing (pip install "sklstm[plots]").')
+        lines.append(
+            "Plot skipped: matplotlib is missing (from a checkout: "
+            "pip install '.[plots]')."
+        )
     print("\n".join(lines), file=stream)
     return {"airline": airline, "italy": italy}
 

@@ -32,6 +32,7 @@ from ._classifier import LSTMClassifier
 from ._format import CHECKPOINT_NAME, TRUSTED_CRITERIA  # noqa: F401  (re-exported)
 from ._preprocessing import SequenceImputer, SequenceScaler
 from ._regressor import LSTMRegressor
+from ._text import TextTokenizer
 from ._windowing import SlidingWindowTransformer
 
 __all__ = ["load_model", "resume_fit", "save_model"]
@@ -43,6 +44,7 @@ _CLASSES = (
     SequenceScaler,
     SequenceImputer,
     SlidingWindowTransformer,
+    TextTokenizer,
 )
 #: Classes that ``load_model`` rebuilds; any other name in a file is refused.
 TRUSTED_ESTIMATORS = tuple(cls.__name__ for cls in _CLASSES)

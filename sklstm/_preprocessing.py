@@ -1,8 +1,9 @@
 """Scaling and gap filling for sequence collections."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
+from ._output import _SequenceOutputMixin
 from ._validation import (
     StrOptions,
     _as_2d_sequence,
@@ -84,6 +85,36 @@ def _as_collection(estimator, X, *, reset, allow_nan):
     return seqs, rebuild
 
 
+class _SameShapeOutputMixin(_SequenceOutputMixin, OneToOneFeatureMixin):
+    """Output of the input's form and names, for the scaler and the imputer."""
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: the input's time steps.
+
+        The output has the input's form, so its second axis (the time steps,
+        the columns of a 2-D ``X``) keeps the input's names.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Names of the input columns; None uses ``feature_names_in_`` if
+            set, else ``x0, x1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per time step.
+        """
+        check_is_fitted(self)
+        if not hasattr(self, "n_features_in_"):
+            raise ValueError(
+                f"{type(self).__name__} was fitted on variable-length sequences, "
+                "whose time steps have no names; fit it on a 2-D or 3-D array "
+                "to get feature names."
+            )
+        return super().get_feature_names_out(input_features)
+
+
 def _nan_moments(steps):
     """Per-column mean and standard deviation ignoring NaN, without overflow.
 
@@ -103,7 +134,9 @@ def _nan_moments(steps):
     return mean, std
 
 
-class SequenceScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class SequenceScaler(
+    _SameShapeOutputMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
+):
     """Standardise each feature over all time steps of a sequence collection.
 
     Each feature is centred and scaled with its mean and standard deviation
@@ -205,12 +238,15 @@ class SequenceScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 
         Returns
         -------
-        X_scaled : ndarray or list of ndarray
-            ``X`` standardised, in the same form and dtype.
+        X_scaled : ndarray, DataFrame or list of ndarray
+            ``X`` standardised, in the same form and dtype. A 2-D output is
+            a DataFrame under ``set_output(transform="pandas")``; 3-D and
+            variable-length output stay as they are.
         """
         check_is_fitted(self)
         seqs, rebuild = _as_collection(self, X, reset=False, allow_nan=True)
-        return rebuild([self._apply(s, forward=True) for s in seqs])
+        out = rebuild([self._apply(s, forward=True) for s in seqs])
+        return self._wrap_output(out, X)
 
     def inverse_transform(self, X):
         """Undo the scaling.
@@ -249,7 +285,9 @@ class SequenceScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         return tags
 
 
-class SequenceImputer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class SequenceImputer(
+    _SameShapeOutputMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
+):
     """Fill missing values (NaN) inside sequences, along time.
 
     Gaps are filled within each sequence and feature from the neighbouring
@@ -344,12 +382,14 @@ class SequenceImputer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
 
         Returns
         -------
-        X_filled : ndarray or list of ndarray
-            ``X`` without NaN, in the same form and dtype.
+        X_filled : ndarray, DataFrame or list of ndarray
+            ``X`` without NaN, in the same form and dtype. A 2-D output is a
+            DataFrame under ``set_output(transform="pandas")``; 3-D and
+            variable-length output stay as they are.
         """
         check_is_fitted(self)
         seqs, rebuild = _as_collection(self, X, reset=False, allow_nan=True)
-        return rebuild([self._fill(s) for s in seqs])
+        return self._wrap_output(rebuild([self._fill(s) for s in seqs]), X)
 
     def _fill(self, seq):
         """Fill one sequence of shape (n_timesteps, n_features)."""

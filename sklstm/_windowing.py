@@ -4,8 +4,9 @@ from numbers import Integral, Real
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
+from ._output import _SequenceOutputMixin
 from ._validation import (
     Interval,
     StrOptions,
@@ -114,7 +115,7 @@ def make_windows(series, window_length, horizon=1, stride=1):
 
 
 class SlidingWindowTransformer(
-    TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
+    _SequenceOutputMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 ):
     """One window per row of a series, so the row count never changes.
 
@@ -130,6 +131,9 @@ class SlidingWindowTransformer(
     The output is a read-only strided view of the (padded) input, so its
     memory is O(n_timesteps), not O(n_timesteps x window_length); the
     estimators cut their mini-batches from it without copying it whole.
+    Being 3-D, it stays an ndarray under ``set_output(transform="pandas")``
+    (or the global ``transform_output="pandas"``), which a DataFrame cannot
+    hold; ``get_feature_names_out`` names its last axis, the input's columns.
 
     Parameters
     ----------
@@ -220,6 +224,7 @@ class SlidingWindowTransformer(
             dtype=(np.float64, np.float32),
             ensure_all_finite=False,
         )
+        # always 3-D: an ndarray whatever set_output asks for (see _output.py)
         n_pad = self.window_length - 1
         if self.fill == "edge":
             pad = np.repeat(X[:1], n_pad, axis=0)
@@ -228,6 +233,26 @@ class SlidingWindowTransformer(
         padded = np.concatenate([pad, X], axis=0)
         windows = sliding_window_view(padded, self.window_length, axis=0)
         return windows.transpose(0, 2, 1)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the features on the last axis of the windows.
+
+        The windows keep the input's columns on their last axis, so these
+        are the input's names.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Names of the input columns; None uses ``feature_names_in_`` if
+            set, else ``x0, x1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per feature (the last axis of the output).
+        """
+        check_is_fitted(self)
+        return OneToOneFeatureMixin.get_feature_names_out(self, input_features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

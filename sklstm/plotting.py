@@ -3,7 +3,8 @@
 Every function draws on matplotlib Axes that it is given, or on a new
 figure, and returns the Axes it drew on, so that the figure can be styled
 further or saved. matplotlib is an optional
-dependency: install it with ``pip install "sklstm[plots]"``.
+dependency: install the ``plots`` extra from a checkout,
+``pip install ".[plots]"``.
 """
 
 from numbers import Integral, Real
@@ -16,8 +17,8 @@ try:
 except ImportError as exc:
     raise ImportError(
         "sklstm.plotting needs matplotlib, which is not installed. Install it "
-        'with the plots extra: pip install "sklstm[plots]" (or pip install '
-        "matplotlib)."
+        'with the plots extra, from a checkout: pip install ".[plots]" (or '
+        "pip install matplotlib)."
     ) from exc
 
 from ._validation import check_array, check_is_fitted

@@ -517,5 +517,5 @@ def test_plotting_import_without_matplotlib_names_the_extra(monkeypatch):
     """Importing sklstm.plotting without matplotlib says how to install it."""
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.delitem(sys.modules, "sklstm.plotting")
-    with pytest.raises(ImportError, match=re.escape('pip install "sklstm[plots]"')):
+    with pytest.raises(ImportError, match=re.escape('pip install ".[plots]"')):
         importlib.import_module("sklstm.plotting")

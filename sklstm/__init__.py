@@ -2,6 +2,7 @@
 
 from ._anomaly import LSTMAnomalyDetector
 from ._classifier import LSTMClassifier
+from ._forecaster import LSTMForecaster, backtest
 from ._persistence import load_model, resume_fit, save_model
 from ._preprocessing import SequenceImputer, SequenceScaler
 from ._regressor import LSTMRegressor
@@ -12,11 +13,13 @@ __version__ = "0.1.0"
 __all__ = [
     "LSTMAnomalyDetector",
     "LSTMClassifier",
+    "LSTMForecaster",
     "LSTMRegressor",
     "SequenceImputer",
     "SequenceScaler",
     "SlidingWindowTransformer",
     "__version__",
+    "backtest",
     "load_model",
     "make_windows",
     "resume_fit",

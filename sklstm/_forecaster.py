@@ -9,6 +9,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
 from ._regressor import LSTMRegressor
+from sklearn.utils.validation import column_or_1d
+from sklearn.utils.validation import validate_data as _sklearn_validate_data
+
 from ._validation import (
     HasMethods,
     Interval,
@@ -208,9 +211,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         self._validate_params()
         y, index = self._check_y(y)
         n = len(y)
-        X = self._check_X_fit(X, n)
+        values = self._check_X_fit(X, n)
         index = _index_of(X) if _index_of(X) is not None else index
-        past, fut = self._split_covariates(X, n, fit=True)
+        past, fut = self._split_covariates(values)
         y = self._fill(y, "y")
         past = self._fill(past, "X")
         fut = self._fill(fut, "X")
@@ -219,6 +222,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         self._y, self._past, self._fut = y, past, fut
         self._index = index
         self._freq = _infer_freq(index)
+        self.n_history_ = n
         self.residuals_ = None
         if self.calibration is None:
             self.regressor_ = self._fit_regressor(y, past, fut)
@@ -262,14 +266,15 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         y_new, index = self._check_y(y_new)
-        X_new = self._check_X_fit(X_new, len(y_new), reset=False)
+        values = self._check_X_fit(X_new, len(y_new), reset=False)
         new_index = _index_of(X_new) if _index_of(X_new) is not None else index
         self._check_follows(new_index)
-        past, fut = self._split_covariates(X_new, len(y_new))
+        past, fut = self._split_covariates(values)
         y_all = self._fill(np.concatenate([self._y, y_new]), "y")
         self._past = self._fill(np.concatenate([self._past, past]), "X")
         self._fut = self._fill(np.concatenate([self._fut, fut]), "X")
         self._y = y_all
+        self.n_history_ = len(y_all)
         if isinstance(self._index, pd.DatetimeIndex) and isinstance(
             new_index, pd.DatetimeIndex
         ):
@@ -363,7 +368,6 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
         tags.regressor_tags.poor_score = True
         tags.non_deterministic = False
         return tags
@@ -473,65 +477,73 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         )[1:]
 
     def _check_y(self, y):
+        if y is None:
+            raise ValueError(
+                "LSTMForecaster requires y to be passed, but the target y is None."
+            )
         index = y.index if isinstance(y, pd.Series) else None
         if isinstance(y, pd.Series):
             self._name = y.name
-        try:
-            arr = np.asarray(y, dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"y must be a numeric series: {exc}") from None
-        if arr.ndim == 2 and arr.shape[1] == 1:
-            arr = arr[:, 0]
-        if arr.ndim != 1:
+        arr = np.asarray(y)
+        if arr.ndim > 2 or (arr.ndim == 2 and arr.shape[1] != 1):
             raise ValueError(
                 f"y must be one series of shape (n_timesteps,), got shape "
                 f"{arr.shape}; forecast several series with one forecaster each."
             )
+        try:
+            arr = column_or_1d(arr, warn=True).astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"y must be a numeric series: {exc}") from None
         if np.isinf(arr).any():
             raise ValueError("y contains infinite values.")
         return arr, index
 
     def _check_X_fit(self, X, n, reset=True):
+        """Covariates of the history as a float array of shape (n, n_covariates)."""
         if X is None:
             if reset:
                 self.n_features_in_ = 0
                 self._columns = None
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
             elif self.n_features_in_:
                 raise ValueError(
                     f"X is None, but the forecaster was fitted with "
                     f"{self.n_features_in_} covariates."
                 )
-            return None
+            return np.zeros((n, 0))
         if isinstance(X, pd.Series):
             X = X.to_frame()
-        if not isinstance(X, pd.DataFrame):
-            arr = np.asarray(X)
-            if arr.ndim == 1:
-                arr = arr.reshape(-1, 1)
-            if arr.ndim != 2:
-                raise ValueError(
-                    f"X must be 2D (n_timesteps, n_covariates), got {arr.ndim}D."
-                )
-            X = arr
-        if len(X) != n:
-            raise ValueError(
-                f"X has {len(X)} rows but y has {n}: X holds the covariates of "
-                f"the rows of y."
+        frame = isinstance(X, pd.DataFrame)
+        if frame and X.shape[1] == 0:
+            # scikit-learn's validation refuses frames without columns
+            if reset:
+                self.n_features_in_ = 0
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+            values = np.zeros((len(X), 0))
+        else:
+            values = _sklearn_validate_data(
+                self,
+                X,
+                reset=reset,
+                dtype=np.float64,
+                ensure_all_finite="allow-nan",
+                ensure_min_features=0,
             )
-        columns = list(X.columns) if isinstance(X, pd.DataFrame) else None
         if reset:
-            self.n_features_in_ = X.shape[1]
-            self._columns = columns
-            if columns is not None and columns and all(isinstance(c, str) for c in columns):
-                self.feature_names_in_ = np.asarray(columns, dtype=object)
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        elif X.shape[1] != self.n_features_in_ and self._columns is None:
+            self._columns = list(X.columns) if frame else None
+        elif values.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"X has {X.shape[1]} features, but LSTMForecaster is expecting "
-                f"{self.n_features_in_} features as input."
+                f"X has {values.shape[1]} features, but LSTMForecaster is "
+                f"expecting {self.n_features_in_} features as input."
             )
-        return X
+        if len(values) != n:
+            raise ValueError(
+                f"X has {len(values)} rows but y has {n}: X holds the covariates "
+                f"of the rows of y."
+            )
+        return values
 
     def _roles(self):
         """Positions of the past and future covariates among the columns."""
@@ -559,16 +571,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             )
         return past, fut
 
-    def _split_covariates(self, X, n, fit=False):
+    def _split_covariates(self, values):
         past_pos, fut_pos = self._roles()
-        if X is None:
-            return np.zeros((n, 0)), np.zeros((n, 0))
-        if isinstance(X, pd.DataFrame):
-            if self._columns is not None:
-                X = X[self._columns]
-            values = X.to_numpy(dtype=float)
-        else:
-            values = np.asarray(X, dtype=float)
         return values[:, past_pos], values[:, fut_pos]
 
     def _check_future(self, X_future):
@@ -592,16 +596,23 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
                     f"hold them."
                 )
             fut = X_future[names].to_numpy(dtype=float)
-        else:
-            arr = np.asarray(X_future, dtype=float)
-            if arr.ndim == 1:
-                arr = arr.reshape(-1, 1) if self.n_features_in_ else arr.reshape(-1, 0)
-            if arr.ndim != 2 or arr.shape[1] != self.n_features_in_:
+        elif isinstance(X_future, pd.DataFrame) and X_future.shape[1] == 0:
+            if self.n_features_in_:
                 raise ValueError(
-                    f"X_future has {arr.shape[1] if arr.ndim == 2 else arr.shape} "
-                    f"features, but LSTMForecaster is expecting "
-                    f"{self.n_features_in_} features as input."
+                    f"X has 0 features, but LSTMForecaster is expecting "
+                    f"{self.n_features_in_} features as input (X_future holds "
+                    f"the covariates of the rows to forecast)."
                 )
+            fut = np.zeros((len(X_future), 0))
+        else:
+            arr = _sklearn_validate_data(
+                self,
+                X_future,
+                reset=False,
+                dtype=np.float64,
+                ensure_all_finite="allow-nan",
+                ensure_min_features=0,
+            )
             fut = arr[:, fut_pos]
         if len(fut) == 0:
             raise ValueError("X_future has no rows: there is nothing to forecast.")
@@ -650,7 +661,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         need = self.window_length + self._step
         if n < need:
             raise ValueError(
-                f"{what} has {n} rows, too short for window_length="
+                f"{what} has {n} rows (n_samples = {n}), too short for window_length="
                 f"{self.window_length} followed by {self._step} target row(s): "
                 f"it needs at least {need} rows; {hint}."
             )

@@ -2,6 +2,7 @@
 
 from ._anomaly import LSTMAnomalyDetector
 from ._classifier import LSTMClassifier
+from ._forecaster import LSTMForecaster, backtest
 from ._persistence import load_model, resume_fit, save_model
 from ._preprocessing import SequenceImputer, SequenceScaler
 from ._regressor import LSTMRegressor
@@ -13,12 +14,14 @@ from ._version import __version__
 __all__ = [
     "LSTMAnomalyDetector",
     "LSTMClassifier",
+    "LSTMForecaster",
     "LSTMRegressor",
     "SequenceImputer",
     "SequenceScaler",
     "SlidingWindowTransformer",
     "TextTokenizer",
     "__version__",
+    "backtest",
     "load_model",
     "make_windows",
     "resume_fit",

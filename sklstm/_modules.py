@@ -208,20 +208,73 @@ class _ManyToOneNet(nn.Module):
 
     ``precision="bfloat16"`` runs the forward pass under
     ``torch.autocast`` with bfloat16; the output is returned as float32.
+
+    ``window_norm`` (``"last"`` or ``"mean"``, regression only) normalises
+    each window on its own: the window's last valid step (or its mean over
+    the valid steps) is subtracted from every step of every feature before
+    the encoder, and the first feature's reference value, standardised
+    with ``target_mean`` and ``target_scale`` (one value per output), is
+    added back to every output. The network then learns changes relative
+    to the window, so levels and trends beyond the training range carry
+    over (NLinear, Zeng et al., AAAI 2023; RevIN, Kim et al., ICLR 2022).
     """
 
-    def __init__(self, output_size, dropout=0.0, precision="float32", **encoder):
+    def __init__(
+        self,
+        output_size,
+        dropout=0.0,
+        precision="float32",
+        window_norm=None,
+        target_mean=None,
+        target_scale=None,
+        **encoder,
+    ):
         super().__init__()
         self.encoder = _SequenceEncoder(dropout=dropout, **encoder)
         self.dropout = _SeededDropout(dropout)
         self.head = nn.Linear(self.encoder.output_size, output_size)
         self.precision = precision
+        self.window_norm = window_norm
+        if window_norm is not None:
+            _register_target_stats(
+                self,
+                torch.zeros(output_size) if target_mean is None else target_mean,
+                torch.ones(output_size) if target_scale is None else target_scale,
+            )
 
     def forward(self, X, lengths=None):
+        ref = None
+        if self.window_norm is not None:
+            X, ref = _normalise_windows(X.float(), lengths, self.window_norm)
+            # the encoder subtracts x_mean: adding it keeps only the window's
+            # own centring, divided by the global feature scale
+            X = X + self.encoder.x_mean
         with _autocast(X, self.precision):
             _, last = self.encoder(X, lengths)
             out = self.head(self.dropout(last))
-        return out.float()
+        out = out.float()
+        if ref is not None:
+            out = out + (ref[:, :1] - self.target_mean) / self.target_scale
+        return out
+
+
+def _normalise_windows(X, lengths, how):
+    """``X`` minus each window's reference value, and that reference.
+
+    The reference, of shape ``(N, H_in)``, is the last valid step
+    (``how="last"``) or the mean over the valid steps (``how="mean"``).
+    """
+    N, L, _ = X.shape
+    if lengths is None:
+        ref = X[:, -1] if how == "last" else X.mean(dim=1)
+    else:
+        lengths = lengths.to(X.device)
+        if how == "last":
+            ref = X[torch.arange(N, device=X.device), lengths - 1]
+        else:
+            valid = torch.arange(L, device=X.device)[None, :] < lengths[:, None]
+            ref = (X * valid[..., None]).sum(dim=1) / lengths[:, None].to(X.dtype)
+    return X - ref[:, None, :], ref
 
 
 def _autocast(X, precision):

@@ -6,7 +6,7 @@ from sklearn.base import RegressorMixin
 
 from ._base import _BaseLSTMEstimator, _FitData
 from ._modules import _ManyToOneNet
-from ._validation import _fit_context, check_target
+from ._validation import StrOptions, _fit_context, check_target
 
 __all__ = ["LSTMRegressor"]
 
@@ -103,6 +103,15 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
     scale_target : bool, default=True
         If True, standardise each target column for training; predictions
         are returned in the original units.
+    window_norm : {"last", "mean"} or None, default=None
+        Per-window normalisation inside the network. ``"last"`` subtracts
+        each window's last step (``"mean"``: its mean over time) from every
+        feature of that window, and adds the first feature's value back to
+        every output: the network learns the change from the window's
+        level, so forecasts follow levels and trends beyond the training
+        range (NLinear, Zeng et al., 2023; RevIN, Kim et al., 2022). Meant
+        for targets in the units of the first feature (the next values of
+        a series). None uses the global standardisation only.
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` pairs);
         they are copied, never modified.
@@ -176,7 +185,10 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
     (3,)
     """
 
-    _architecture_params = _BaseLSTMEstimator._architecture_params + ("scale_target",)
+    _architecture_params = _BaseLSTMEstimator._architecture_params + (
+        "scale_target",
+        "window_norm",
+    )
     _private_fitted = _BaseLSTMEstimator._private_fitted + (
         "_y_ndim",
         "_target_mean",
@@ -186,6 +198,8 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
     _parameter_constraints = {
         **_BaseLSTMEstimator._parameter_constraints,
         "scale_target": ["boolean"],
+        # window_norm: added for LSTMForecaster
+        "window_norm": [StrOptions({"last", "mean"}), None],
     }
 
     def __init__(
@@ -213,6 +227,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         lr_schedule=None,
         scale_inputs=True,
         scale_target=True,
+        window_norm=None,
         callbacks=None,
         device="cpu",
         precision="float32",
@@ -243,6 +258,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         self.lr_schedule = lr_schedule
         self.scale_inputs = scale_inputs
         self.scale_target = scale_target
+        self.window_norm = window_norm
         self.callbacks = callbacks
         self.device = device
         self.precision = precision
@@ -344,9 +360,13 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
 
     def _build_module(self):
         """The untrained network for the fitted input size and outputs."""
+        # window_norm and the target statistics: added for LSTMForecaster
         return _ManyToOneNet(
             self.n_outputs_,
             dropout=self.dropout,
             precision=self.precision,
+            window_norm=self.window_norm,
+            target_mean=self._target_mean,
+            target_scale=self._target_scale,
             **self._encoder_params(self.input_size_),
         )

@@ -92,7 +92,18 @@ def make_windows(series, window_length, horizon=1, stride=1):
         dtype="numeric",
         input_name="series",
         ensure_min_samples=1,
+        ensure_all_finite=False,
     )
+    if np.isnan(arr).any():
+        raise ValueError(
+            f"The series contains {int(np.isnan(arr).sum())} missing value(s) "
+            f"(NaN). Fill the gaps first, for example with pandas' "
+            f"interpolate() on the series, or cut the windows with "
+            f"SlidingWindowTransformer (which keeps NaN) and fill them with "
+            f"SequenceImputer; LSTMForecaster(impute='linear') does it for you."
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError("The series contains infinite values.")
     if univariate:
         arr = arr[:, None]
     n_timesteps = arr.shape[0]

@@ -98,3 +98,16 @@ def test_encoder_conv_pool_ignores_padding():
     torch.testing.assert_close(last[0], alone[0])
     Z, lengths = enc.embed(X, torch.tensor([7, 13]))
     assert Z.shape[1] == 4 and lengths.tolist() == [2, 4]
+
+
+def test_normalise_windows_uses_the_last_valid_step():
+    """Per-window references honour the valid lengths of padded sequences."""
+    from sklstm._modules import _normalise_windows
+
+    X = torch.tensor([[[1.0], [2.0], [3.0]], [[4.0], [6.0], [0.0]]])
+    lengths = torch.tensor([3, 2])
+    centred, ref = _normalise_windows(X, lengths, "last")
+    assert ref[:, 0].tolist() == [3.0, 6.0]
+    assert centred[1, :2, 0].tolist() == [-2.0, 0.0]
+    _, mean = _normalise_windows(X, lengths, "mean")
+    assert mean[:, 0].tolist() == [2.0, 5.0]

@@ -482,3 +482,14 @@ def test_regressor_cuda_variable_length_and_early_stopping(rng):
     alone = reg.predict([X[0]])
     np.testing.assert_allclose(alone, reg.predict(X)[:1], rtol=1e-4, atol=1e-4)
     assert reg.validation_loss_curve_ is not None
+
+
+@pytest.mark.parametrize("window_norm", ["last", "mean"])
+def test_window_norm_follows_the_level(window_norm):
+    """With window_norm, shifting every input by c shifts the predictions by c."""
+    rng = np.random.RandomState(0)
+    X = np.cumsum(rng.randn(40, 6, 1), axis=1)
+    y = X[:, -1, 0] + 0.5
+    reg = LSTMRegressor(**FAST, window_norm=window_norm).fit(X, y)
+    shifted = reg.predict(X + 100.0)
+    np.testing.assert_allclose(shifted - reg.predict(X), 100.0, rtol=1e-4)

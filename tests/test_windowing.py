@@ -49,7 +49,7 @@ def test_make_windows_errors():
         make_windows(np.zeros((4, 2, 2)), 2)
     with pytest.raises(InvalidParameterError, match="window_length"):
         make_windows(np.arange(6.0), window_length=0)
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="NaN.*SequenceImputer"):
         make_windows(np.array([1.0, np.nan, 3.0, 4.0]), 2)
 
 

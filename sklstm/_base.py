@@ -40,6 +40,7 @@ from ._data import (
     _to_device_once,
 )
 from ._modules import _lstm_gates
+from ._threads import N_JOBS_CONSTRAINT, _thread_policy  # thread policy
 from ._validation import (
     Interval,
     StrOptions,
@@ -129,6 +130,7 @@ class _BaseLSTMEstimator(BaseEstimator):
         "precision": [StrOptions({"float32", "bfloat16"})],
         "warm_start": ["boolean"],
         "checkpoint_dir": [str, os.PathLike, None],
+        "n_jobs": N_JOBS_CONSTRAINT,  # thread policy
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -316,7 +318,8 @@ class _BaseLSTMEstimator(BaseEstimator):
                     _write_checkpoint(self, net, target_epochs=target_epochs)
 
                 _named_callback(net, "checkpoint").save_ = save
-            net.partial_fit(train_set, None)
+            with _thread_policy(self, self._fit_batch_size):  # thread policy
+                net.partial_fit(train_set, None)
         self.net_ = net
         self.module_ = net.module_
         guard = _named_callback(net, "training_guard")
@@ -528,7 +531,8 @@ class _BaseLSTMEstimator(BaseEstimator):
             module.eval()
         out = None
         start = 0
-        with torch.inference_mode(), _flush_denormal():
+        n_rows = min(n_samples, self._predict_batch_size(1))  # thread policy
+        with torch.inference_mode(), _thread_policy(self, n_rows), _flush_denormal():  # thread policy
             for Xb in batches:
                 if device != "cpu":
                     Xb = _to_device(Xb, device)
@@ -602,7 +606,7 @@ class _BaseLSTMEstimator(BaseEstimator):
         encoder = self._encoder()
         device = next(encoder.parameters()).device
         dataset = _SequenceDataset(seqs)
-        with torch.inference_mode():
+        with torch.inference_mode(), _thread_policy(self, len(dataset)):  # thread policy
             Xb, _ = dataset.batch(slice(None))
             if isinstance(Xb, dict):
                 gates = _lstm_gates(

@@ -129,10 +129,10 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
         ``predict`` (and the other methods that run the network). None lets
         sklstm choose from the work: one thread per ``2**24`` multiply-adds
         per time step of a batch, at most the caller's
-        ``torch.get_num_threads()``, which is one thread for most models.
-        A positive int uses that many threads, -1 one per CPU, -2 one
-        fewer, and so on. The caller's thread count is restored after each
-        call. See the "Threads" section of the performance notes.
+        ``torch.get_num_threads()`` and half the CPUs, which is one thread
+        for most models. A positive int uses that many threads, -1 one per
+        CPU, -2 one fewer, and so on. The caller's thread count is restored
+        after each call. See the "Threads" section of the performance notes.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout and batch shuffling. Pass an int
         for reproducible results across multiple function calls on CPU. See

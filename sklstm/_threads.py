@@ -12,8 +12,13 @@ back afterwards.
 
 The rule: one thread per ``2**24`` multiply-adds per time step of a batch
 (the batch's rows times the gate products of every recurrent layer and
-direction, plus the convolution), at least one and at most the caller's
-count. The estimators' ``n_jobs`` overrides it (scikit-learn's
+direction, plus the convolution), at least one, at most the caller's
+count and at most half the CPUs (each time step waits for the slowest
+thread, and with a thread on every core any other busy process makes one
+of them late: on the two-core machine of the benchmarks, two threads took
+13 times as long as one on a batch of 256 under load). Most models get
+one thread: a bidirectional layer of 64 units on 32 windows is ``2**21``
+multiply-adds per step. The estimators' ``n_jobs`` overrides it (scikit-learn's
 convention): None lets sklstm choose, a positive int uses that many
 threads, -1 one per CPU the process may run on (-2 one fewer, and so on).
 
@@ -75,6 +80,8 @@ N_JOBS_CONSTRAINT = [
 _lock = threading.Lock()
 _active = 0
 _saved = None
+# whether a call in progress changed the count (then the last one restores)
+_changed = False
 
 
 def _cpu_count():
@@ -183,7 +190,9 @@ def _chosen_threads(estimator, n_rows, caller):
     n_jobs = getattr(estimator, "n_jobs", None)
     if n_jobs is None:
         wanted = int(_work_per_step(estimator, n_rows) // _WORK_PER_THREAD)
-        return max(1, min(caller, wanted))
+        # every time step waits for the slowest thread: with a thread on
+        # every core, any other busy process makes one of them late
+        return max(1, min(caller, _cpu_count() // 2, wanted))
     if n_jobs < 0:
         return max(1, _cpu_count() + 1 + n_jobs)
     return int(n_jobs)
@@ -208,10 +217,11 @@ class _thread_policy:
         self._n_rows = n_rows
 
     def __enter__(self):
-        global _active, _saved
+        global _active, _saved, _changed
         with _lock:
             if _active == 0:
                 _saved = torch.get_num_threads()
+                _changed = False
             # a thread that starts computing while another call runs would
             # read that call's count: the caller's count is the saved one
             self._prev = _saved
@@ -219,6 +229,7 @@ class _thread_policy:
             _active += 1
             if count != torch.get_num_threads():
                 torch.set_num_threads(count)
+                _changed = True
             self._count = count
         # the calling thread's mode is _flush_denormal's business; the
         # pool threads' is set here, and put back on exit
@@ -226,14 +237,17 @@ class _thread_policy:
         return self
 
     def __exit__(self, *exc_info):
-        global _active
+        global _active, _changed
         if self._pool:
             _flush_pool(self._count, False)
         with _lock:
             _active -= 1
             if _active == 0:
-                if torch.get_num_threads() != self._prev:
+                if _changed:
+                    # this thread's count and torch's process-wide one
+                    # (another thread may have set that last)
                     torch.set_num_threads(self._prev)
+                    _changed = False
             elif _GOMP is not None and self._count != self._prev:
                 # only this thread's OpenMP count: the process-wide count
                 # stays as the calls still running set it

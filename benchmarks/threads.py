@@ -29,7 +29,7 @@ caller's default count and with 1 thread.
 
 Usage::
 
-    python benchmarks/threads.py                 # about 8 minutes on 2 cores
+    python benchmarks/threads.py                 # 10-15 minutes on 2 busy cores
     python benchmarks/threads.py --quick         # 2 repeats, no profile
     python benchmarks/threads.py --demo          # also the whole demo
 """
@@ -149,8 +149,8 @@ def run_long(data, n_jobs, epochs):
 
 
 WORKLOADS = {
-    "airline (quickstart, demo)": (airline, run_airline, 10, "36 x 1 window"),
-    "ItalyPowerDemand (demo, quality)": (italy, run_italy, 10, "1,029 sequences"),
+    "airline (quickstart, demo)": (airline, run_airline, 5, "36 x 1 window"),
+    "ItalyPowerDemand (demo, quality)": (italy, run_italy, 3, "1,029 sequences"),
     "1,460-step sequences": (long_sequences, run_long, 2, "60 sequences"),
 }
 
@@ -227,7 +227,7 @@ def print_table(header, rows):
 # --- profile ---------------------------------------------------------------
 
 
-def profile_ops(n_jobs, loaded, epochs=5):
+def profile_ops(n_jobs, loaded, epochs=3):
     """Time inside torch operators and the top operators, for an Italy fit."""
     from torch.profiler import ProfilerActivity, profile
 
@@ -253,7 +253,7 @@ from sklstm.datasets import load_italy_power_demand
 torch.set_num_threads(2)
 X, y, _, _ = load_italy_power_demand(return_X_y=True)
 start = time.perf_counter()
-LSTMClassifier(random_state=0, max_epochs=5, n_jobs=int(sys.argv[1])).fit(X, y)
+LSTMClassifier(random_state=0, max_epochs=3, n_jobs=int(sys.argv[1])).fit(X, y)
 print("WALL", time.perf_counter() - start, file=sys.stderr)
 """
 
@@ -275,7 +275,7 @@ def profile_onednn(n_jobs, loaded):
             ms = float(parts[-1])
         except ValueError:
             continue
-        if parts[3].startswith("create"):
+        if parts[3] == "create:cache_miss":
             created += ms
             n_created += 1
         elif parts[3] == "exec":
@@ -285,7 +285,7 @@ def profile_onednn(n_jobs, loaded):
     return wall, int(n_created), created / 1000, int(n_exec), executed / 1000
 
 
-def profile_subnormals(loaded, epochs=2):
+def profile_subnormals(loaded, epochs=1):
     """n_jobs=2 on long sequences with and without flushing on pool threads."""
     from sklstm import _threads
 
@@ -308,7 +308,7 @@ def profile_subnormals(loaded, epochs=2):
 
 
 def profile(loaded_too=True):
-    print("\n## Profile: ItalyPowerDemand fit, 5 epochs, caller 2 threads\n")
+    print("\n## Profile: ItalyPowerDemand fit, 3 epochs, caller 2 threads\n")
     rows = []
     for loaded in (False, True) if loaded_too else (False,):
         for n_jobs in (1, 2):
@@ -329,11 +329,13 @@ def profile(loaded_too=True):
                 "busy loop" if loaded else "idle", f"n_jobs={n_jobs}", f"{wall:.2f}",
                 n_created, f"{created:.3f}", n_exec, f"{executed:.2f}",
             ])
-    print_table(["load", "threads", "wall s", "primitives created", "creation s",
+    print_table(["load", "threads", "wall s", "primitives created (cache misses)",
+                 "creation s",
                  "executions", "execution s"], rows)
     print("\n## Subnormals: 1,460-step sequences, n_jobs=2, ms/epoch (best of 2)\n")
     rows = []
-    for loaded in (False, True) if loaded_too else (False,):
+    # idle only: under the busy loop, waiting for the late thread swamps it
+    for loaded in (False,):
         for label, ms in profile_subnormals(loaded).items():
             rows.append(["busy loop" if loaded else "idle", label, f"{ms:.0f}"])
     print_table(["load", "variant", "ms/epoch"], rows)
@@ -362,7 +364,7 @@ def demo_times(repeats=1):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="2 repeats, no profile")
     parser.add_argument("--demo", action="store_true", help="also time the whole demo")
     parser.add_argument("--no-profile", action="store_true")

@@ -5,8 +5,8 @@ by default one per physical core. The small recurrent networks of
 sequence models compute one small matrix product per time step, too small
 to split: with two threads on a two-core machine the threads mostly wait
 for each other (and for any other process that has one of the cores), and
-fits ran 5 to 40 times slower than with one thread (``benchmarks/threads.py``,
-``docs/performance.md``). So sklstm chooses the count from the work, for
+an epoch took 9 to 300 times as long as with one thread
+(``benchmarks/threads.py``, ``docs/performance.md``). So sklstm chooses the count from the work, for
 the duration of ``fit`` and ``predict`` only, and puts the caller's count
 back afterwards.
 
@@ -18,9 +18,10 @@ thread, and with a thread on every core any other busy process makes one
 of them late: on the two-core machine of the benchmarks, two threads took
 13 times as long as one on a batch of 256 under load). Most models get
 one thread: a bidirectional layer of 64 units on 32 windows is ``2**21``
-multiply-adds per step. The estimators' ``n_jobs`` overrides it (scikit-learn's
-convention): None lets sklstm choose, a positive int uses that many
-threads, -1 one per CPU the process may run on (-2 one fewer, and so on).
+multiply-adds per step. The estimators' ``n_jobs`` overrides it
+(scikit-learn's convention): None lets sklstm choose, a positive int uses
+that many threads, -1 one per CPU the process may run on (-2 one fewer,
+and so on).
 
 torch's thread count is process state (torch keeps a process-wide count,
 used by threads that start computing later, and MKL's count is
@@ -37,8 +38,8 @@ Subnormal floats are flushed to zero on every thread that computes: the
 calling thread (``_data._flush_denormal``) and, when more than one thread
 is used, the threads of torch's OpenMP pool, by running
 ``torch.set_flush_denormal`` once on each of them through OpenMP (libgomp's
-``GOMP_parallel``, called with ``ctypes``) on entry, and setting them back
-to the caller's mode on exit. Where torch does not use GNU OpenMP this is
+``GOMP_parallel``, called with ``ctypes``) on entry, and giving each back
+the mode it had on exit. Where torch does not use GNU OpenMP this is
 skipped, and only the calling thread flushes.
 """
 

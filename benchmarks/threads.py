@@ -126,7 +126,7 @@ def run_airline(data, n_jobs, epochs):
 def run_italy(data, n_jobs, epochs):
     from sklstm import LSTMClassifier
 
-    X_train, y_train, X_test, y_test = data
+    X_train, y_train, X_test, _ = data
     start = time.perf_counter()
     model = LSTMClassifier(random_state=0, max_epochs=epochs, n_jobs=n_jobs)
     model.fit(X_train, y_train)
@@ -237,7 +237,7 @@ def profile_ops(n_jobs, loaded, epochs=3):
         run_italy(data, n_jobs, 1)  # warm-up
         start = time.perf_counter()
         with profile(activities=[ProfilerActivity.CPU]) as prof:
-            model, _, _ = run_italy(data, n_jobs, epochs)
+            run_italy(data, n_jobs, epochs)
         wall = time.perf_counter() - start
     events = prof.key_averages()
     total_self = sum(e.self_cpu_time_total for e in events) / 1e6

@@ -130,7 +130,7 @@ def demo(output="sklstm_demo.png", random_state=0, stream=None):
     """Train a forecaster and a classifier on shipped data and print scores."""
     stream = sys.stdout if stream is None else stream
     print(
-        "sklstm demo (default parameters, random_state=%d)\n" % random_state,
+        f"sklstm demo (default parameters, random_state={random_state})\n",
         file=stream,
         flush=True,
     )

@@ -102,9 +102,9 @@ def _load_gomp():
     for name in candidates:
         try:
             lib = ctypes.CDLL(name)
-            lib.GOMP_parallel
-            lib.omp_set_num_threads
-        except (OSError, AttributeError):
+        except OSError:
+            continue
+        if not (hasattr(lib, "GOMP_parallel") and hasattr(lib, "omp_set_num_threads")):
             continue
         lib.omp_set_num_threads.argtypes = [ctypes.c_int]
         lib.omp_set_num_threads.restype = None
@@ -211,7 +211,7 @@ class _thread_policy:
     ``predict`` call, where microseconds show on a single window.
     """
 
-    __slots__ = ("_estimator", "_n_rows", "_count", "_prev", "_pool")
+    __slots__ = ("_count", "_estimator", "_n_rows", "_pool", "_prev")
 
     def __init__(self, estimator, n_rows):
         self._estimator = estimator

@@ -8,11 +8,10 @@ import pytest
 import torch
 from skorch.callbacks import Callback
 
-from sklstm import LSTMAnomalyDetector, LSTMClassifier, LSTMRegressor
-from sklstm import _threads
+from sklstm import LSTMAnomalyDetector, LSTMClassifier, LSTMRegressor, _threads
 from sklstm._threads import _chosen_threads, _cpu_count, _thread_policy
 
-TINY = dict(hidden_size=4, max_epochs=2, conv_channels=None, random_state=0)
+TINY = {"hidden_size": 4, "max_epochs": 2, "conv_channels": None, "random_state": 0}
 ESTIMATORS = [LSTMRegressor, LSTMClassifier, LSTMAnomalyDetector]
 
 
@@ -171,7 +170,7 @@ def test_concurrent_fits_in_threads_restore_the_callers_count(data, caller_threa
         try:
             est = LSTMRegressor(**params).fit(X, y)
             results[i] = (n_jobs, _recorded(est), torch.get_num_threads())
-        except Exception as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # noqa: BLE001  # pragma: no cover - reported below
             results[i] = exc
 
     jobs = [1, 2, None, 1]

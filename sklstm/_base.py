@@ -60,6 +60,7 @@ from ._data import (
     _to_device_once,
 )
 from ._modules import _lstm_gates, _MeanSquare, _seed_dropout
+from ._threads import N_JOBS_CONSTRAINT, _thread_policy
 from ._validation import (
     StrOptions,
     _int_interval,
@@ -246,6 +247,7 @@ class _BaseLSTMEstimator(BaseEstimator):
         "precision": [StrOptions({"float32", "bfloat16"})],
         "warm_start": ["boolean"],
         "checkpoint_dir": [str, os.PathLike, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -511,7 +513,11 @@ class _BaseLSTMEstimator(BaseEstimator):
             if self.num_layers > 1 and self.dropout > 0
             else contextlib.nullcontext()
         )
-        with global_rng, _seed_dropout(net.module_, dropout):
+        with (
+            global_rng,
+            _seed_dropout(net.module_, dropout),
+            _thread_policy(self, self._fit_batch_size),
+        ):
             net.partial_fit(train_set, None)
 
         # epochs whose weights were discarded or that did not finish
@@ -823,7 +829,8 @@ class _BaseLSTMEstimator(BaseEstimator):
         out = {}
         parts = {}
         n = len(dataset)
-        with torch.inference_mode(), _flush_denormal():
+        policy = _thread_policy(self, min(n, chunk))
+        with torch.inference_mode(), policy, _flush_denormal():
             for rows in gen_batches(n, chunk):
                 Xb, _ = dataset.batch(rows)
                 if device != "cpu":
@@ -899,7 +906,7 @@ class _BaseLSTMEstimator(BaseEstimator):
         module = self.module_
         if module.training:
             module.eval()
-        with torch.inference_mode(), _flush_denormal():
+        with torch.inference_mode(), _thread_policy(self, len(X)), _flush_denormal():
             part = module(Xt if device == "cpu" else Xt.to(device))
             if part.dtype != torch.float32 or part.device.type != "cpu":
                 part = part.float().cpu()

@@ -128,6 +128,15 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
         ``checkpoint.sklstm`` that :func:`sklstm.load_model` reads, so an
         interrupted fit can be finished with :func:`sklstm.resume_fit`.
         None (the default) writes nothing.
+    n_jobs : int or None, default=None
+        Number of threads torch computes with during ``fit`` and
+        ``predict`` (and the other methods that run the network). None lets
+        sklstm choose from the work: one thread per ``2**24`` multiply-adds
+        per time step of a batch, at most the caller's
+        ``torch.get_num_threads()`` and half the CPUs, which is one thread
+        for most models. A positive int uses that many threads, -1 one per
+        CPU, -2 one fewer, and so on. The caller's thread count is restored
+        after each call. See the "Threads" section of the performance notes.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout and batch shuffling. Pass an int
         for reproducible results across multiple function calls on CPU. See
@@ -230,6 +239,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
         precision="float32",
         warm_start=False,
         checkpoint_dir=None,
+        n_jobs=None,
         random_state=None,
         verbose=0,
     ):
@@ -262,6 +272,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
         self.precision = precision
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 

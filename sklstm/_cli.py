@@ -9,7 +9,28 @@ import numpy as np
 __all__ = ["main"]
 
 
-def _forecast_airline(random_state):
+def _step(stream, text):
+    """Print where the demo is; returns the start time of the step."""
+    print(text, file=stream, flush=True)
+    return time.perf_counter()
+
+
+def _done(stream, start):
+    print(f"  done in {time.perf_counter() - start:.1f} s", file=stream, flush=True)
+
+
+def _epochs(model):
+    n = model.max_epochs
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
+def _progress_bar(stream):
+    """verbose for the fits: a progress bar when the output is a terminal."""
+    isatty = getattr(stream, "isatty", None)
+    return int(bool(isatty and isatty()))
+
+
+def _forecast_airline(random_state, stream=None):
     """Fit on 1949-1957, forecast 1958-1960 recursively; MAPE vs seasonal naive."""
     from . import LSTMRegressor, make_windows
     from .datasets import load_airline
@@ -19,12 +40,21 @@ def _forecast_airline(random_state):
     train, test = values[:108], values[108:]
     window = 12
     X, y = make_windows(train, window_length=window)
+    model = LSTMRegressor(random_state=random_state, verbose=_progress_bar(stream))
     start = time.perf_counter()
-    model = LSTMRegressor(random_state=random_state).fit(X, y)
+    step = _step(
+        stream,
+        f"Fitting the forecaster on airline 1949-1957 ({len(X)} windows of "
+        f"{window} months, {_epochs(model)})...",
+    )
+    model.fit(X, y)
+    _done(stream, step)
+    step = _step(stream, f"Forecasting {len(test)} months, one at a time...")
     history = list(train)
     for _ in range(len(test)):
         recent = np.asarray(history[-window:]).reshape(1, window, 1)
         history.append(model.predict(recent)[0])
+    _done(stream, step)
     elapsed = time.perf_counter() - start
     forecast = np.asarray(history[len(train) :])
     naive = np.tile(train[-12:], 3)
@@ -42,15 +72,24 @@ def _forecast_airline(random_state):
     }
 
 
-def _classify_italy(random_state):
+def _classify_italy(random_state, stream=None):
     """Fit on the ItalyPowerDemand train split; accuracy vs the majority class."""
     from . import LSTMClassifier
     from .datasets import load_italy_power_demand
 
     X_train, y_train, X_test, y_test = load_italy_power_demand(return_X_y=True)
+    model = LSTMClassifier(random_state=random_state, verbose=_progress_bar(stream))
     start = time.perf_counter()
-    model = LSTMClassifier(random_state=random_state).fit(X_train, y_train)
+    step = _step(
+        stream,
+        f"Fitting the classifier on ItalyPowerDemand ({len(X_train)} sequences "
+        f"of {X_train.shape[1]} steps, {_epochs(model)})...",
+    )
+    model.fit(X_train, y_train)
+    _done(stream, step)
+    step = _step(stream, f"Scoring it on {len(X_test):,} test sequences...")
     accuracy = model.score(X_test, y_test)
+    _done(stream, step)
     elapsed = time.perf_counter() - start
     labels, counts = np.unique(y_train, return_counts=True)
     majority = labels[np.argmax(counts)]
@@ -90,10 +129,17 @@ def _save_plot(airline, path):
 def demo(output="sklstm_demo.png", random_state=0, stream=None):
     """Train a forecaster and a classifier on shipped data and print scores."""
     stream = sys.stdout if stream is None else stream
-    airline = _forecast_airline(random_state)
-    italy = _classify_italy(random_state)
+    print(
+        f"sklstm demo (default parameters, random_state={random_state})\n",
+        file=stream,
+        flush=True,
+    )
+    airline = _forecast_airline(random_state, stream)
+    italy = _classify_italy(random_state, stream)
+    step = _step(stream, "Saving the forecast plot...")
+    saved = _save_plot(airline, output)
+    _done(stream, step)
     lines = [
-        "sklstm demo (default parameters, random_state=%d)" % random_state,
         "",
         "Forecasting: airline passengers, train 1949-1957, forecast 36 months",
         f"  LSTMRegressor    MAPE {airline['mape']:.3f}  ({airline['seconds']:.1f} s)",
@@ -105,7 +151,7 @@ def demo(output="sklstm_demo.png", random_state=0, stream=None):
         f"  majority class   accuracy {italy['majority_accuracy']:.3f}",
         "",
     ]
-    if _save_plot(airline, output):
+    if saved:
         lines.append(f"Forecast plot saved to {output}")
     else:
         lines.append(

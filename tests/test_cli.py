@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm._cli import demo, main
 
 
@@ -17,6 +18,7 @@ def test_cli_demo_beats_naive_baselines(tmp_path):
     text = out.getvalue()
     assert "LSTMRegressor    MAPE" in text and "seasonal naive   MAPE" in text
     assert "majority class   accuracy" in text
+    assert "Fitting the forecaster on airline" in text and "done in" in text
     assert result["airline"]["mape"] < result["airline"]["naive_mape"]
     assert result["italy"]["accuracy"] > result["italy"]["majority_accuracy"] + 0.3
     assert (tmp_path / "demo.png").stat().st_size > 10_000
@@ -38,3 +40,23 @@ def test_cli_module_entry_point_help():
         check=True,
     )
     assert "--output" in done.stdout
+
+
+def test_cli_demo_prints_a_line_per_step(tmp_path, monkeypatch):
+    """Each step is announced before it runs and timed when it ends."""
+    for cls in (LSTMRegressor, LSTMClassifier):
+        quick = dict(cls.__init__.__kwdefaults__, max_epochs=1, hidden_size=4)
+        monkeypatch.setattr(cls.__init__, "__kwdefaults__", quick)
+    out = io.StringIO()
+    demo(output=str(tmp_path / "demo.png"), random_state=0, stream=out)
+    lines = out.getvalue().splitlines()
+    steps = [i for i, line in enumerate(lines) if line.endswith("...")]
+    assert [lines[i].split(" ")[0] for i in steps] == [
+        "Fitting", "Forecasting", "Fitting", "Scoring", "Saving"
+    ]
+    assert "(96 windows of 12 months, 1 epoch)" in lines[steps[0]]
+    assert "(67 sequences of 24 steps, 1 epoch)" in lines[steps[2]]
+    for i in steps:
+        assert lines[i + 1].startswith("  done in ") and lines[i + 1].endswith(" s")
+    assert lines[0].startswith("sklstm demo")
+    assert any("LSTMClassifier   accuracy" in line for line in lines)

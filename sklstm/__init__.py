@@ -2,6 +2,7 @@
 
 from ._anomaly import LSTMAnomalyDetector
 from ._classifier import LSTMClassifier
+from ._onnx import export_onnx
 from ._persistence import load_model, resume_fit, save_model
 from ._preprocessing import SequenceImputer, SequenceScaler
 from ._regressor import LSTMRegressor
@@ -19,6 +20,7 @@ __all__ = [
     "SlidingWindowTransformer",
     "TextTokenizer",
     "__version__",
+    "export_onnx",
     "load_model",
     "make_windows",
     "resume_fit",

@@ -462,7 +462,7 @@ def test_plot_gate_activations_shows_one_direction_by_default(bidirectional, seq
     axes = plot_gate_activations(bidirectional, X, layer=0)
     np.testing.assert_allclose(axes[0].images[0].get_array(), acts[:, :4].T, rtol=1e-5)
     assert axes[0].get_ylabel() == "forward unit"
-    assert "forward direction, all 4 units" in axes[0].figure.get_suptitle()
+    assert "forward direction:\nall 4 units" in axes[0].figure.get_suptitle()
     back = plot_gate_activations(bidirectional, X, layer=0, direction="backward")
     np.testing.assert_allclose(back[0].images[0].get_array(), acts[:, 4:].T, rtol=1e-5)
     assert back[0].get_ylabel() == "backward unit"

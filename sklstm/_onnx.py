@@ -44,6 +44,29 @@ class _ClassifierGraph(nn.Module):
         return torch.argmax(proba, dim=1), proba
 
 
+class _AnomalyGraph(nn.Module):
+    """Raw windows in, score_samples, decision_function and labels out."""
+
+    def __init__(self, net, error_mean, precision_matrix, offset):
+        super().__init__()
+        self.net = net
+        self.register_buffer("error_mean", torch.as_tensor(error_mean).float())
+        self.register_buffer("precision", torch.as_tensor(precision_matrix).float())
+        self.register_buffer("offset", torch.as_tensor(float(offset)))
+
+    def forward(self, X):
+        errors = self.net(X) - self.error_mean
+        squared = ((errors @ self.precision) * errors).sum(dim=-1)
+        if squared.dim() == 2:  # one error per time step: their mean
+            squared = squared.mean(dim=1)
+        scores = -torch.sqrt(torch.clamp(squared, min=0.0))
+        decision = scores - self.offset
+        labels = torch.where(
+            decision < 0, torch.full_like(decision, -1), torch.ones_like(decision)
+        ).to(torch.int64)
+        return scores, decision, labels
+
+
 def _require_onnx():
     try:
         import onnx
@@ -57,14 +80,14 @@ def _require_onnx():
 
 def _graph_of(estimator):
     """The export module, its output names and estimator-specific metadata."""
+    from ._anomaly import LSTMAnomalyDetector
     from ._classifier import LSTMClassifier
     from ._regressor import LSTMRegressor
 
-    if not isinstance(estimator, (LSTMRegressor, LSTMClassifier)):
+    if not isinstance(estimator, (LSTMRegressor, LSTMClassifier, LSTMAnomalyDetector)):
         raise TypeError(
-            "export_onnx exports a fitted LSTMRegressor or LSTMClassifier, got "
-            f"{type(estimator).__name__}. (LSTMAnomalyDetector is not supported "
-            "yet.)"
+            "export_onnx exports a fitted LSTMRegressor, LSTMClassifier or "
+            f"LSTMAnomalyDetector, got {type(estimator).__name__}."
         )
     check_is_fitted(estimator)
     name = type(estimator).__name__
@@ -89,6 +112,13 @@ def _graph_of(estimator):
             flat=estimator._y_ndim == 1,
         )
         return graph, ["predictions"], {}
+    if isinstance(estimator, LSTMAnomalyDetector):
+        graph = _AnomalyGraph(
+            net, estimator.error_mean_, estimator._error_precision, estimator.offset_
+        )
+        return graph, ["score_samples", "decision_function", "label"], {
+            "offset": repr(float(estimator.offset_))
+        }
     classes = [c.item() if hasattr(c, "item") else c for c in estimator.classes_]
     return _ClassifierGraph(net), ["label", "probabilities"], {
         "classes": json.dumps(classes)
@@ -101,7 +131,8 @@ def export_onnx(estimator, path):
     The graph holds everything ``predict`` does after validation: the input
     standardisation (``scale_inputs``), the network, and for a regressor
     the undoing of the target scaling, for a classifier the softmax and the
-    index of the most probable class. It runs with onnxruntime (or any ONNX
+    index of the most probable class, for an anomaly detector the error
+    distance, the score and the label. It runs with onnxruntime (or any ONNX
     runtime) without sklstm or torch.
 
     Inputs and outputs of the graph:
@@ -115,6 +146,12 @@ def export_onnx(estimator, path):
     - classifier: ``label``, int64 ``(n_samples,)``, the index of the
       predicted class in ``classes_``, and ``probabilities``, float32
       ``(n_samples, n_classes)``, as ``predict_proba``.
+    - anomaly detector: ``score_samples``, ``decision_function`` (float32,
+      ``(n_samples,)``) and ``label`` (int64, -1 for an anomaly, +1 for a
+      normal window), as the methods of those names; the metadata also
+      holds ``offset``. sklstm scores in float64, the graph in float32, so
+      a window whose decision is within about 1e-5 of 0 may get the other
+      label.
 
     The model's metadata (``metadata_props``) holds ``estimator``,
     ``sklstm_version``, ``window_length``, ``n_features``, ``feature_names``
@@ -130,7 +167,7 @@ def export_onnx(estimator, path):
 
     Parameters
     ----------
-    estimator : LSTMRegressor or LSTMClassifier
+    estimator : LSTMRegressor, LSTMClassifier or LSTMAnomalyDetector
         A fitted estimator.
     path : str or path-like
         Where to write the ``.onnx`` file.

@@ -72,6 +72,22 @@ def test_onnx_classifier_matches_predict_proba(tmp_path):
     np.testing.assert_array_equal(np.array(classes)[label], clf.predict(X))
 
 
+@pytest.mark.parametrize("method", ["forecast", "reconstruction"])
+def test_onnx_anomaly_detector_matches_its_scores(tmp_path, method):
+    """score_samples, decision_function and predict, from the graph."""
+    rng = np.random.RandomState(0)
+    X = np.sin(np.arange(40 * 9).reshape(40, 9, 1) / 3.0) + 0.1 * rng.randn(40, 9, 1)
+    X[:3] += 3 * rng.randn(3, 9, 1)
+    det = LSTMAnomalyDetector(method=method, contamination=0.1, **FAST).fit(X)
+    path = export_onnx(det, tmp_path / "det.onnx")
+    scores, decision, label = _session(path).run(None, {"X": X.astype(np.float32)})
+    np.testing.assert_allclose(scores, det.score_samples(X), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(decision, det.decision_function(X), atol=1e-4)
+    clear = np.abs(det.decision_function(X)) > 1e-4
+    np.testing.assert_array_equal(label[clear], det.predict(X)[clear])
+    assert float(_metadata(path)["offset"]) == pytest.approx(det.offset_)
+
+
 def test_onnx_feature_names_in_metadata(tmp_path):
     """DataFrame column names are written to the metadata."""
     pd = pytest.importorskip("pandas")
@@ -93,7 +109,7 @@ def test_onnx_refuses_what_it_cannot_export(tmp_path):
     clf = LSTMClassifier(vocab_size=10, **FAST).fit(tokens, [0, 1] * 6)
     with pytest.raises(ValueError, match="token ids"):
         export_onnx(clf, tmp_path / "b.onnx")
-    with pytest.raises(TypeError, match="LSTMAnomalyDetector is not supported"):
-        export_onnx(LSTMAnomalyDetector(), tmp_path / "c.onnx")
+    with pytest.raises(TypeError, match="exports a fitted LSTMRegressor"):
+        export_onnx(object(), tmp_path / "c.onnx")
     with pytest.raises(Exception, match="not fitted"):
         export_onnx(LSTMRegressor(), tmp_path / "d.onnx")

@@ -3,6 +3,7 @@
 from ._anomaly import LSTMAnomalyDetector
 from ._classifier import LSTMClassifier
 from ._forecaster import LSTMForecaster, backtest
+from ._onnx import export_onnx
 from ._persistence import load_model, resume_fit, save_model
 from ._preprocessing import SequenceImputer, SequenceScaler
 from ._regressor import LSTMRegressor
@@ -22,6 +23,7 @@ __all__ = [
     "TextTokenizer",
     "__version__",
     "backtest",
+    "export_onnx",
     "load_model",
     "make_windows",
     "resume_fit",

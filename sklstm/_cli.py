@@ -109,21 +109,36 @@ def _save_plot(airline, path):
         import matplotlib.pyplot as plt
     except ImportError:
         return False
+    fig = _demo_figure(airline, plt)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def _demo_figure(airline, plt):
+    """The demo's forecast figure, each model's score in the legend."""
     series = airline["series"]
     index = series.index
     fig, ax = plt.subplots(figsize=(9, 4))
     ax.plot(index, series.to_numpy(), color="0.3", label="observed")
-    ax.plot(index[108:], airline["forecast"], label="LSTMRegressor forecast")
-    ax.plot(index[108:], airline["naive"], linestyle="--", label="seasonal naive")
+    ax.plot(
+        index[108:],
+        airline["forecast"],
+        label=f"LSTMRegressor forecast (MAPE {airline['mape']:.3f})",
+    )
+    ax.plot(
+        index[108:],
+        airline["naive"],
+        linestyle="--",
+        label=f"seasonal naive (MAPE {airline['naive_mape']:.3f})",
+    )
     ax.axvline(index[108], color="0.6", linestyle=":")
     ax.set_xlabel("month")
     ax.set_ylabel("passengers (thousands)")
     ax.set_title("Airline passengers: 36-month forecast from January 1958")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
+    return fig
 
 
 def demo(output="sklstm_demo.png", random_state=0, stream=None):

@@ -91,6 +91,31 @@ def _index_name(*values):
     return None
 
 
+def _is_datetime(x):
+    """Whether the x values ``x`` are dates (datetime64 or Timestamps)."""
+    if x is None or len(x) == 0:
+        return False
+    try:
+        return pd.api.types.is_datetime64_any_dtype(pd.Index(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _label_time_axis(ax, x, *named):
+    """Name the x axis after a pandas index, else "date" or "time step".
+
+    Dates also get matplotlib's concise date ticks.
+    """
+    dates = _is_datetime(x)
+    ax.set_xlabel(_index_name(*named) or ("date" if dates else "time step"))
+    if dates:
+        import matplotlib.dates as mdates
+
+        locator = mdates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
 def _series_name(values):
     """The name of a pandas Series, or None."""
     if isinstance(values, pd.Series) and values.name is not None:
@@ -135,7 +160,9 @@ def plot_forecast(y_true, y_pred, *, y_train=None, index=None, ax=None):
     ax : matplotlib Axes
         The Axes drawn on; its lines are, in order, the training part (when
         given), the actual values and the forecast, labelled ``"training
-        data"``, ``"actual"`` and ``"forecast"`` in the legend.
+        data"``, ``"actual"`` and ``"forecast"`` in the legend. The x axis
+        is labelled with the name of the pandas index, else "date" when the
+        x values are dates (with concise date ticks), else "time step".
 
     See Also
     --------
@@ -188,7 +215,7 @@ def plot_forecast(y_true, y_pred, *, y_train=None, index=None, ax=None):
         ax.plot(x_train, train, color="0.55", label="training data")
     ax.plot(x_test, true, color="black", label="actual")
     ax.plot(x_test, pred, color="tab:blue", linestyle="--", label="forecast")
-    ax.set_xlabel(_index_name(y_true, y_train) or "time step")
+    _label_time_axis(ax, x_test, y_true, y_train)
     ax.set_ylabel(_series_name(y_true) or "value")
     ax.legend()
     return ax
@@ -229,7 +256,10 @@ def plot_anomalies(series, scores, labels=None, *, threshold=None, ax=None):
         and then, when anomalies are flagged, one line of markers holding
         the flagged points. The twin Axes of the scores is ``ax.right_ax``
         (the attribute name pandas uses for its secondary y axis). The
-        legend, on ``ax``, covers both.
+        legend, on ``ax``, covers both; it sits in one row above the
+        Axes, where it hides no data (set a title with ``ax.set_title(...,
+        pad=20)`` to clear it). The x axis is labelled with the name of the
+        series' index, else "date" for dates, else "time step".
 
     See Also
     --------
@@ -317,12 +347,22 @@ def plot_anomalies(series, scores, labels=None, *, threshold=None, ax=None):
         right.axhline(
             threshold, color="tab:red", linestyle="--", linewidth=1.0, label="threshold"
         )
-    ax.set_xlabel(_index_name(series) or "time step")
+    _label_time_axis(ax, x, series)
     ax.set_ylabel(names[0] if len(names) == 1 else "value")
     right.set_ylabel("anomaly score (lower: more abnormal)")
     handles, texts = ax.get_legend_handles_labels()
     more_handles, more_texts = right.get_legend_handles_labels()
-    ax.legend(handles + more_handles, texts + more_texts, loc="best")
+    # above the axes, in one row, so that it never hides the data
+    ax.legend(
+        handles + more_handles,
+        texts + more_texts,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.01, 1.0, 0.1),
+        ncols=len(texts + more_texts),
+        mode="expand",
+        borderaxespad=0.0,
+        frameon=False,
+    )
     ax.right_ax = right
     return ax
 
@@ -409,7 +449,16 @@ def _one_sequence(X, sample):
 
 
 def plot_gate_activations(
-    estimator, X, *, sample=0, layer=-1, units=None, gates=_DEFAULT_GATES, axes=None
+    estimator,
+    X,
+    *,
+    sample=0,
+    layer=-1,
+    direction="forward",
+    units=None,
+    max_units=8,
+    gates=_DEFAULT_GATES,
+    axes=None,
 ):
     """Plot the gate activations of an LSTM over one sequence, as heat maps.
 
@@ -419,6 +468,14 @@ def plot_gate_activations(
     state; where the forget gate falls below 1, it erases it; the output
     gate decides what the cell state shows to the next layer. Gates are in
     [0, 1]; states are drawn with a diverging colour map centred on 0.
+
+    A default model (``hidden_size=64``, bidirectional) has 128 units per
+    layer, too many stripes to read: by default one direction is drawn
+    (the forward one), and of its units at most ``max_units``, those whose
+    cell state moves most over the sequence. Each row is labelled with its
+    unit number, and the figure title says which direction, which units
+    and which layer are shown. With a convolution in front, the recurrent
+    layers see pooled steps (``conv_pool_size``), which the time axis says.
 
     Parameters
     ----------
@@ -432,9 +489,19 @@ def plot_gate_activations(
         Which sequence of ``X`` to plot.
     layer : int, default=-1
         Which recurrent layer to read (``-1``: the top one).
+    direction : {"forward", "backward", "both"}, default="forward"
+        For a bidirectional model, which direction's units to draw;
+        ``"both"`` draws forward units first, then backward ones (rows
+        labelled ``f<i>`` and ``b<i>``). A one-direction model has only
+        ``"forward"`` (``"both"`` means the same).
     units : array-like of int, default=None
-        Which units (rows) to draw; None draws all of them (``hidden_size``,
-        twice that for a bidirectional model, forward units first).
+        Which units (rows) of that direction to draw, numbered from 0 (up to
+        ``2 * hidden_size - 1`` for ``"both"``). None draws all of them if
+        there are at most ``max_units``, else the ``max_units`` whose cell
+        state has the largest standard deviation over the sequence, in
+        increasing order.
+    max_units : int, default=8
+        Most units drawn when ``units`` is None.
     gates : tuple of str, default=("input_gate", "forget_gate", \
             "output_gate", "cell_state")
         The panels to draw, top to bottom, among ``"input_gate"``,
@@ -449,7 +516,10 @@ def plot_gate_activations(
     axes : ndarray of matplotlib Axes of shape (n_gates,)
         One Axes per gate, each holding one image of shape
         ``(n_units, n_steps)`` (``axes[i].images[0].get_array()``) and a
-        colour bar; ``n_steps`` is the length of the plotted sequence.
+        colour bar; ``n_steps`` is the number of recurrent steps of the
+        plotted sequence. The y tick labels name the units drawn; when this
+        function creates the figure, its title (``fig.get_suptitle()``)
+        says what is shown.
 
     See Also
     --------
@@ -496,14 +566,37 @@ def plot_gate_activations(
             f"pick one of the {n_samples} sequences of X, got {sample!r}."
         )
     sample = int(sample) % n_samples
+    if direction not in ("forward", "backward", "both"):
+        raise ValueError(
+            "direction must be 'forward', 'backward' or 'both', got "
+            f"{direction!r}."
+        )
+    if not isinstance(max_units, Integral) or max_units < 1:
+        raise ValueError(f"max_units must be a positive integer, got {max_units!r}.")
+    two_way = bool(getattr(model, "bidirectional", False))
+    if direction == "backward" and not two_way:
+        raise ValueError(
+            "direction='backward' needs a bidirectional model; this one reads "
+            "each sequence forward only (use direction='forward')."
+        )
     acts = model.gate_activations(_one_sequence(X, sample), layer=layer)
     # steps past the end of a padded sequence are zero in every gate, and a
     # sigmoid gate is never exactly zero on a real step
     active = np.flatnonzero(np.any(acts["input_gate"][0] != 0, axis=1))
     n_steps = active[-1] + 1 if active.size else acts["input_gate"].shape[1]
-    n_units = acts["input_gate"].shape[2]
+    n_total = acts["input_gate"].shape[2]
+    hidden = n_total // 2 if two_way else n_total
+    # the columns of this direction in the (forward, backward) concatenation
+    offset = hidden if direction == "backward" else 0
+    n_units = n_total if (direction == "both" and two_way) else hidden
     if units is None:
-        rows = np.arange(n_units)
+        spread = acts["cell_state"][0, :n_steps, offset : offset + n_units].std(axis=0)
+        rows = np.sort(np.argsort(-spread, kind="stable")[:max_units])
+        chosen = (
+            f"all {n_units} units"
+            if rows.size == n_units
+            else f"{rows.size} of {n_units} units, those whose cell state moves most"
+        )
     else:
         rows = np.asarray(units)
         if (
@@ -515,9 +608,24 @@ def plot_gate_activations(
         ):
             raise ValueError(
                 f"units must be a non-empty list of unit indices in [0, "
-                f"{n_units - 1}] (the layer has {n_units} units), got {units!r}."
+                f"{n_units - 1}] ({n_units} units in direction={direction!r}), "
+                f"got {units!r}."
             )
+        chosen = f"{rows.size} chosen of {n_units} units"
+    columns = offset + rows
+    if direction == "both" and two_way:
+        names = [f"{'f' if c < hidden else 'b'}{c % hidden}" for c in columns]
+        unit_label = "unit (f: forward, b: backward)"
+        seen_as = "both directions"
+    else:
+        names = [str(r) for r in rows]
+        unit_label = f"{direction} unit" if two_way else "unit"
+        seen_as = f"{direction} direction" if two_way else "one direction"
+    n_layers = getattr(model, "num_layers", 1)
+    encoder = getattr(getattr(model, "module_", None), "encoder", None)
+    pool = getattr(encoder, "conv_pool", 1)
 
+    created = axes is None
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -526,7 +634,7 @@ def plot_gate_activations(
             1,
             sharex=True,
             squeeze=False,
-            figsize=(6.4, 1.0 + 1.6 * len(gates)),
+            figsize=(6.4, 1.2 + max(1.6, 0.5 + 0.16 * rows.size) * len(gates)),
             layout="constrained",
         )
     axes = np.asarray(axes, dtype=object).ravel()
@@ -537,7 +645,7 @@ def plot_gate_activations(
         )
     for ax, gate in zip(axes, gates):
         title, cmap, limits = _GATE_STYLE[gate]
-        image = acts[gate][0, :n_steps][:, rows].T
+        image = acts[gate][0, :n_steps][:, columns].T
         if limits is None:
             bound = max(float(np.abs(image).max()), 1e-6)
             limits = (-bound, bound)
@@ -552,12 +660,22 @@ def plot_gate_activations(
         )
         ax.figure.colorbar(im, ax=ax)
         ax.set_title(title)
-        ax.set_ylabel("unit")
+        ax.set_ylabel(unit_label)
         if rows.size <= 16:
-            ax.set_yticks(np.arange(rows.size), [str(r) for r in rows])
+            ax.set_yticks(np.arange(rows.size), names)
     from matplotlib.ticker import MaxNLocator
 
     for ax in axes:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes[-1].set_xlabel("time step")
+    axes[-1].set_xlabel(
+        "time step"
+        if pool <= 1
+        else f"recurrent step (after the convolution, each pools {pool} time steps)"
+    )
+    if created:
+        axes[0].figure.suptitle(
+            f"LSTM layer {layer % n_layers + 1} of {n_layers}, sequence {sample}, "
+            f"{seen_as}:\n{chosen}",
+            fontsize="medium",
+        )
     return axes

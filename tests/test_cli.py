@@ -60,3 +60,27 @@ def test_cli_demo_prints_a_line_per_step(tmp_path, monkeypatch):
         assert lines[i + 1].startswith("  done in ") and lines[i + 1].endswith(" s")
     assert lines[0].startswith("sklstm demo")
     assert any("LSTMClassifier   accuracy" in line for line in lines)
+def test_cli_demo_plot_puts_each_score_in_the_legend():
+    """The demo's plot names each model with its MAPE in the legend."""
+    plt = pytest.importorskip("matplotlib.pyplot")
+    import numpy as np
+
+    from sklstm._cli import _demo_figure
+    from sklstm.datasets import load_airline
+
+    series = load_airline()
+    airline = {
+        "series": series,
+        "forecast": np.ones(36),
+        "naive": np.ones(36),
+        "mape": 0.0612,
+        "naive_mape": 0.1321,
+    }
+    fig = _demo_figure(airline, plt)
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    plt.close(fig)
+    assert texts == [
+        "observed",
+        "LSTMRegressor forecast (MAPE 0.061)",
+        "seasonal naive (MAPE 0.132)",
+    ]

@@ -155,6 +155,23 @@ def test_plot_forecast_index_sets_the_x_values(tmp_path):
     np.testing.assert_array_equal(ax.get_lines()[2].get_xdata(), [13, 14])
 
 
+def test_plot_forecast_labels_a_date_axis(tmp_path):
+    """Dates without an index name give a "date" axis with date ticks."""
+    import matplotlib.dates as mdates
+
+    dates = pd.date_range("2024-01-01", periods=30, freq="D")
+    y = pd.Series(np.arange(30.0), index=dates)
+    ax = plot_forecast(y[20:], y[20:] + 1, y_train=y[:20])
+    _render(ax, tmp_path)
+    assert ax.get_xlabel() == "date"
+    assert isinstance(ax.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
+    ax = plot_forecast(np.ones(3), np.ones(3), index=dates[:3])
+    assert ax.get_xlabel() == "date"
+    named = y.rename_axis("day")
+    assert plot_forecast(named[20:], named[20:]).get_xlabel() == "day"
+    assert plot_forecast(np.ones(3), np.ones(3)).get_xlabel() == "time step"
+
+
 def test_plot_forecast_draws_on_the_given_axes():
     """With ax given, the plot is drawn there and that Axes is returned."""
     fig, ax = plt.subplots()
@@ -217,6 +234,21 @@ def test_plot_anomalies_marks_the_predicted_anomalies(tmp_path):
     ]
     assert ax.get_xlabel() == "time step"
     assert ax.right_ax.get_ylabel() == "anomaly score (lower: more abnormal)"
+
+
+def test_plot_anomalies_legend_sits_above_the_data(tmp_path):
+    """The legend is drawn above the Axes, so it hides none of the series."""
+    dates = pd.date_range("2024-01-01", periods=40, freq="h")
+    series = pd.Series(np.sin(np.arange(40) / 3.0), index=dates)
+    scores = -np.abs(series.to_numpy())
+    ax = plot_anomalies(series, scores, threshold=-0.9)
+    fig = ax.figure
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    axes_box = ax.get_window_extent()
+    assert legend.y0 >= axes_box.y1 - 1
+    assert ax.get_xlabel() == "date"
+    _render(ax, tmp_path)
 
 
 def test_plot_anomalies_flags_scores_below_the_threshold_without_labels(tmp_path):
@@ -413,12 +445,51 @@ def test_plot_gate_activations_stops_at_the_end_of_a_short_sequence(tmp_path):
 
 
 def test_plot_gate_activations_covers_both_directions(bidirectional, sequences):
-    """A bidirectional layer has twice hidden_size units; layer picks the layer."""
+    """direction="both" draws twice hidden_size units; layer picks the layer."""
     X, _ = sequences
-    axes = plot_gate_activations(bidirectional, X, layer=0)
+    axes = plot_gate_activations(bidirectional, X, layer=0, direction="both")
     expected = bidirectional.gate_activations(X, layer=0)["forget_gate"][0].T
     assert axes[1].images[0].get_array().shape == (8, 8)
     np.testing.assert_allclose(axes[1].images[0].get_array(), expected, rtol=1e-5)
+    ticks = [t.get_text() for t in axes[0].get_yticklabels()]
+    assert ticks == ["f0", "f1", "f2", "f3", "b0", "b1", "b2", "b3"]
+
+
+def test_plot_gate_activations_shows_one_direction_by_default(bidirectional, sequences):
+    """A bidirectional model: the forward units by default, backward on request."""
+    X, _ = sequences
+    acts = bidirectional.gate_activations(X, layer=0)["input_gate"][0]
+    axes = plot_gate_activations(bidirectional, X, layer=0)
+    np.testing.assert_allclose(axes[0].images[0].get_array(), acts[:, :4].T, rtol=1e-5)
+    assert axes[0].get_ylabel() == "forward unit"
+    assert "forward direction:\nall 4 units" in axes[0].figure.get_suptitle()
+    back = plot_gate_activations(bidirectional, X, layer=0, direction="backward")
+    np.testing.assert_allclose(back[0].images[0].get_array(), acts[:, 4:].T, rtol=1e-5)
+    assert back[0].get_ylabel() == "backward unit"
+
+
+def test_plot_gate_activations_default_model_picks_a_few_labelled_units(tmp_path):
+    """A default model (64 units, bidirectional, convolution) shows 8 named rows."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(12, 20, 1)
+    reg = LSTMRegressor(max_epochs=1, conv_pool_size=2, random_state=0)
+    reg.fit(X, X[:, -1, 0])
+    axes = plot_gate_activations(reg, X, sample=1)
+    _render(axes[0], tmp_path)
+    image = axes[0].images[0].get_array()
+    assert image.shape == (8, 10)
+    cell = reg.gate_activations(X)["cell_state"][1, :, :64]
+    top = np.sort(np.argsort(-cell.std(axis=0), kind="stable")[:8])
+    assert [t.get_text() for t in axes[0].get_yticklabels()] == [str(u) for u in top]
+    title = axes[0].figure.get_suptitle()
+    assert "forward direction" in title and "8 of 64 units" in title
+    assert "pools 2 time steps" in axes[-1].get_xlabel()
+    with pytest.raises(ValueError, match="needs a bidirectional model"):
+        plot_gate_activations(
+            LSTMRegressor(**TINY).fit(X, X[:, -1, 0]), X, direction="backward"
+        )
+    with pytest.raises(ValueError, match="direction must be"):
+        plot_gate_activations(reg, X, direction="up")
 
 
 def test_plot_gate_activations_reads_a_pipeline(tmp_path):
@@ -474,8 +545,8 @@ def test_plot_gate_activations_rejects_a_gru(sequences):
         ),
         (
             dict(units=[0, 4]),
-            "units must be a non-empty list of unit indices in [0, 3] (the layer "
-            "has 4 units), got [0, 4].",
+            "units must be a non-empty list of unit indices in [0, 3] (4 units "
+            "in direction='forward'), got [0, 4].",
         ),
         (
             dict(gates=("input_gate", "reset_gate")),

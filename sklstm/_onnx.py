@@ -1,0 +1,232 @@
+"""Export of fitted estimators to ONNX, for serving without Python objects."""
+
+import copy
+import io
+import json
+import os
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._validation import check_is_fitted
+
+__all__ = ["export_onnx"]
+
+_OPSET = 17
+
+
+class _RegressorGraph(nn.Module):
+    """Raw windows in, predictions in the units of ``y`` out."""
+
+    def __init__(self, net, mean, scale, flat):
+        super().__init__()
+        self.net = net
+        self.register_buffer("y_mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("y_scale", torch.as_tensor(scale, dtype=torch.float32))
+        self.flat = flat
+
+    def forward(self, X):
+        y = self.net(X) * self.y_scale + self.y_mean
+        return y[:, 0] if self.flat else y
+
+
+class _ClassifierGraph(nn.Module):
+    """Raw windows in, class index and class probabilities out."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, X):
+        proba = torch.softmax(self.net(X), dim=1)
+        return torch.argmax(proba, dim=1), proba
+
+
+class _AnomalyGraph(nn.Module):
+    """Raw windows in, score_samples, decision_function and labels out."""
+
+    def __init__(self, net, error_mean, precision_matrix, offset):
+        super().__init__()
+        self.net = net
+        self.register_buffer("error_mean", torch.as_tensor(error_mean).float())
+        self.register_buffer("precision", torch.as_tensor(precision_matrix).float())
+        self.register_buffer("offset", torch.as_tensor(float(offset)))
+
+    def forward(self, X):
+        errors = self.net(X) - self.error_mean
+        squared = ((errors @ self.precision) * errors).sum(dim=-1)
+        if squared.dim() == 2:  # one error per time step: their mean
+            squared = squared.mean(dim=1)
+        scores = -torch.sqrt(torch.clamp(squared, min=0.0))
+        decision = scores - self.offset
+        labels = torch.where(
+            decision < 0, torch.full_like(decision, -1), torch.ones_like(decision)
+        ).to(torch.int64)
+        return scores, decision, labels
+
+
+def _require_onnx():
+    try:
+        import onnx
+    except ImportError as exc:
+        raise ImportError(
+            "export_onnx needs the onnx package: from a checkout, "
+            'pip install ".[onnx]" (or pip install onnx onnxruntime).'
+        ) from exc
+    return onnx
+
+
+def _graph_of(estimator):
+    """The export module, its output names and estimator-specific metadata."""
+    from ._anomaly import LSTMAnomalyDetector
+    from ._classifier import LSTMClassifier
+    from ._regressor import LSTMRegressor
+
+    if not isinstance(estimator, (LSTMRegressor, LSTMClassifier, LSTMAnomalyDetector)):
+        raise TypeError(
+            "export_onnx exports a fitted LSTMRegressor, LSTMClassifier or "
+            f"LSTMAnomalyDetector, got {type(estimator).__name__}."
+        )
+    check_is_fitted(estimator)
+    name = type(estimator).__name__
+    if getattr(estimator, "vocab_size", None) is not None:
+        raise ValueError(
+            f"This {name} reads token ids (vocab_size is set); export_onnx "
+            "exports models of numeric, fixed-length windows only."
+        )
+    if not hasattr(estimator, "n_features_in_"):
+        raise ValueError(
+            f"This {name} was fitted on variable-length sequences; export_onnx "
+            "exports models of fixed-length windows only (the graph has no "
+            "sequence lengths). Fit it on a 2-D or 3-D array."
+        )
+    net = copy.deepcopy(estimator.module_).to("cpu").float().eval()
+    net.precision = "float32"  # no autocast in the graph
+    if isinstance(estimator, LSTMRegressor):
+        graph = _RegressorGraph(
+            net,
+            np.asarray(estimator._target_mean, dtype=np.float32).reshape(-1),
+            np.asarray(estimator._target_scale, dtype=np.float32).reshape(-1),
+            flat=estimator._y_ndim == 1,
+        )
+        return graph, ["predictions"], {}
+    if isinstance(estimator, LSTMAnomalyDetector):
+        graph = _AnomalyGraph(
+            net, estimator.error_mean_, estimator._error_precision, estimator.offset_
+        )
+        return graph, ["score_samples", "decision_function", "label"], {
+            "offset": repr(float(estimator.offset_))
+        }
+    classes = [c.item() if hasattr(c, "item") else c for c in estimator.classes_]
+    return _ClassifierGraph(net), ["label", "probabilities"], {
+        "classes": json.dumps(classes)
+    }
+
+
+def export_onnx(estimator, path):
+    """Write a fitted estimator as an ONNX model that takes raw windows.
+
+    The graph holds everything ``predict`` does after validation: the input
+    standardisation (``scale_inputs``), the network, and for a regressor
+    the undoing of the target scaling, for a classifier the softmax and the
+    index of the most probable class, for an anomaly detector the error
+    distance, the score and the label. It runs with onnxruntime (or any ONNX
+    runtime) without sklstm or torch.
+
+    Inputs and outputs of the graph:
+
+    - ``X``: float32 of shape ``(n_samples, window_length, n_features)``,
+      raw (unscaled) windows; the batch size is free, the window length and
+      the number of features are those of ``fit`` (a 2-D ``X`` in ``fit``
+      means ``n_features=1``).
+    - regressor: ``predictions``, float32, ``(n_samples,)`` or
+      ``(n_samples, n_outputs)`` as ``predict``.
+    - classifier: ``label``, int64 ``(n_samples,)``, the index of the
+      predicted class in ``classes_``, and ``probabilities``, float32
+      ``(n_samples, n_classes)``, as ``predict_proba``.
+    - anomaly detector: ``score_samples``, ``decision_function`` (float32,
+      ``(n_samples,)``) and ``label`` (int64, -1 for an anomaly, +1 for a
+      normal window), as the methods of those names; the metadata also
+      holds ``offset``. sklstm scores in float64, the graph in float32, so
+      a window whose decision is within about 1e-5 of 0 may get the other
+      label.
+
+    The model's metadata (``metadata_props``) holds ``estimator``,
+    ``sklstm_version``, ``window_length``, ``n_features``, ``feature_names``
+    (JSON list, or empty), ``input_name``, ``output_names`` (JSON) and, for a
+    classifier, ``classes`` (JSON list of the labels, in the order of the
+    ``label`` index and the probability columns).
+
+    Only models of numeric, fixed-length windows are exported: an
+    estimator fitted on variable-length sequences (whose graph would need
+    sequence lengths and packing) or on token ids raises a ValueError. The
+    graph computes in float32, also for a model trained with
+    ``precision="bfloat16"``.
+
+    Parameters
+    ----------
+    estimator : LSTMRegressor, LSTMClassifier or LSTMAnomalyDetector
+        A fitted estimator.
+    path : str or path-like
+        Where to write the ``.onnx`` file.
+
+    Returns
+    -------
+    path : str
+        The path written.
+
+    See Also
+    --------
+    save_model : Store an estimator to load it back in Python.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm import LSTMRegressor, export_onnx
+    >>> X = np.random.RandomState(0).randn(20, 6, 1)
+    >>> reg = LSTMRegressor(hidden_size=4, max_epochs=1, random_state=0)
+    >>> reg = reg.fit(X, X[:, -1, 0])
+    >>> import tempfile, os
+    >>> path = export_onnx(reg, os.path.join(tempfile.mkdtemp(), "reg.onnx"))
+    >>> path.endswith("reg.onnx")
+    True
+    """
+    onnx = _require_onnx()
+    from . import __version__
+
+    graph, outputs, extra = _graph_of(estimator)
+    window, width = int(estimator.n_features_in_), int(estimator.input_size_)
+    example = torch.zeros(2, window, width)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        # the TorchScript-based exporter, which needs no extra package, warns
+        # that it is deprecated and about batch_first LSTMs: both are harmless
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            graph,
+            (example,),
+            buffer,
+            input_names=["X"],
+            output_names=outputs,
+            dynamic_axes={name: {0: "n_samples"} for name in ["X", *outputs]},
+            opset_version=_OPSET,
+            dynamo=False,
+        )
+    model = onnx.load_from_string(buffer.getvalue())
+    names = getattr(estimator, "feature_names_in_", None)
+    meta = {
+        "estimator": type(estimator).__name__,
+        "sklstm_version": __version__,
+        "window_length": str(window),
+        "n_features": str(width),
+        "feature_names": json.dumps([] if names is None else [str(n) for n in names]),
+        "input_name": "X",
+        "output_names": json.dumps(outputs),
+        **extra,
+    }
+    onnx.helper.set_model_props(model, meta)
+    path = os.fspath(path)
+    onnx.save(model, path)
+    return path

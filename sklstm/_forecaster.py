@@ -209,6 +209,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             The fitted forecaster.
         """
         self._validate_params()
+        self._name = getattr(y, "name", None)
         y, index = self._check_y(y)
         n = len(y)
         values = self._check_X_fit(X, n)
@@ -482,8 +483,6 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
                 "LSTMForecaster requires y to be passed, but the target y is None."
             )
         index = y.index if isinstance(y, pd.Series) else None
-        if isinstance(y, pd.Series):
-            self._name = y.name
         arr = np.asarray(y)
         if arr.ndim > 2 or (arr.ndim == 2 and arr.shape[1] != 1):
             raise ValueError(

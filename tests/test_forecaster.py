@@ -153,6 +153,14 @@ def test_default_regressor_is_lstm_regressor():
     assert LSTMForecaster().get_params()["window_norm"] == "last"
 
 
+def test_pickle_round_trip(fitted):
+    import pickle
+
+    f, _ = fitted
+    again = pickle.loads(pickle.dumps(f))
+    np.testing.assert_allclose(again.forecast(3), f.forecast(3))
+
+
 def test_same_seed_same_forecast():
     y = monthly()
     np.testing.assert_array_equal(tiny().fit(None, y).forecast(3), tiny().fit(None, y).forecast(3))

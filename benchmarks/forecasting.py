@@ -40,7 +40,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-
 from _common import base_parser, setup
 
 MAX_ROWS = 300  # longer series keep their last MAX_ROWS rows

@@ -7,11 +7,10 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-
-from ._regressor import LSTMRegressor
 from sklearn.utils.validation import column_or_1d
 from sklearn.utils.validation import validate_data as _sklearn_validate_data
 
+from ._regressor import LSTMRegressor
 from ._validation import (
     HasMethods,
     Interval,

@@ -40,7 +40,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-
 from _common import base_parser, setup
 
 MAX_ROWS = 300  # longer series keep their last MAX_ROWS rows
@@ -144,6 +143,10 @@ def mape(y, pred):
 def main():
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--seed-list", type=int, nargs="*", default=None,
+        help="run these seeds instead of range(--seeds)",
+    )
     parser.add_argument("--interval-seeds", type=int, default=1)
     parser.add_argument("--origins", type=int, default=3)
     parser.add_argument("--series", nargs="*", default=None)
@@ -198,7 +201,8 @@ def main():
             result[label] = (np.mean(mases), np.mean(mapes), np.mean(times))
         # the forecaster
         seed_mase, seed_mape, fit_times = [], [], []
-        for seed in range(args.seeds):
+        seeds = args.seed_list if args.seed_list is not None else range(args.seeds)
+        for rank, seed in enumerate(seeds):
             forecaster = LSTMForecaster(random_state=seed, **params)
             start = time.perf_counter()
             frame = backtest(forecaster, series, steps=H, n_origins=args.origins)
@@ -211,7 +215,7 @@ def main():
                 mapes.append(mape(y, pred))
             seed_mase.append(np.mean(mases))
             seed_mape.append(np.mean(mapes))
-            if seed < args.interval_seeds:
+            if rank < args.interval_seeds:
                 calibrated = LSTMForecaster(
                     random_state=seed, calibration="holdout", **params
                 )
@@ -228,6 +232,13 @@ def main():
             statistics.mean(fit_times),
         )
         rows.append(result)
+        per_seed = " ".join(f"{v:.4f}" for v in seed_mase)
+        print(
+            f"# {name} seeds {list(seeds)} MASE {per_seed} MAPE "
+            + " ".join(f"{v:.4f}" for v in seed_mape)
+            + f" fit {statistics.mean(fit_times):.1f} s coverage {result.get('coverage')}",
+            flush=True,
+        )
         print(f"# {name} done ({time.perf_counter() - total_start:.0f} s)", flush=True)
 
     labels = list(baselines)

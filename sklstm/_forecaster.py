@@ -7,11 +7,10 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-
-from ._regressor import LSTMRegressor
 from sklearn.utils.validation import column_or_1d
 from sklearn.utils.validation import validate_data as _sklearn_validate_data
 
+from ._regressor import LSTMRegressor
 from ._validation import (
     HasMethods,
     Interval,
@@ -209,6 +208,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             The fitted forecaster.
         """
         self._validate_params()
+        self._name = getattr(y, "name", None)
         y, index = self._check_y(y)
         n = len(y)
         values = self._check_X_fit(X, n)
@@ -482,8 +482,6 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
                 "LSTMForecaster requires y to be passed, but the target y is None."
             )
         index = y.index if isinstance(y, pd.Series) else None
-        if isinstance(y, pd.Series):
-            self._name = y.name
         arr = np.asarray(y)
         if arr.ndim > 2 or (arr.ndim == 2 and arr.shape[1] != 1):
             raise ValueError(

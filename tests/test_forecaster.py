@@ -17,7 +17,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklstm import LSTMForecaster, LSTMRegressor, backtest
 from sklstm._forecaster import _conformal_quantile, _fill_gaps
 
-TINY = dict(hidden_size=4, max_epochs=2, batch_size=16, bidirectional=False, conv_channels=None)
+TINY = {"hidden_size": 4, "max_epochs": 2, "batch_size": 16, "bidirectional": False, "conv_channels": None}
 
 
 def tiny(**params):
@@ -151,6 +151,14 @@ def test_default_regressor_is_lstm_regressor():
     f = LSTMForecaster(window_length=4)
     assert f.regressor is None
     assert LSTMForecaster().get_params()["window_norm"] == "last"
+
+
+def test_pickle_round_trip(fitted):
+    import pickle
+
+    f, _ = fitted
+    again = pickle.loads(pickle.dumps(f))
+    np.testing.assert_allclose(again.forecast(3), f.forecast(3))
 
 
 def test_same_seed_same_forecast():
@@ -305,8 +313,8 @@ def test_backtest_long_frame():
 
 def test_parameters_documented():
     doc = LSTMForecaster.__doc__
-    section = re.search(r"Parameters\n    -+\n(.*?)\n    Attributes", doc, re.S).group(1)
-    documented = set(re.findall(r"^    (\w+) :", section, re.M))
+    section = re.search(r"Parameters\n    -+\n(.*?)\n    Attributes", doc, re.DOTALL).group(1)
+    documented = set(re.findall(r"^    (\w+) :", section, re.MULTILINE))
     assert documented == set(inspect.signature(LSTMForecaster).parameters)
 
 

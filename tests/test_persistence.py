@@ -382,6 +382,9 @@ def test_trusted_estimators_are_the_public_classes():
     import sklstm
 
     public = {n for n in sklstm.__all__ if isinstance(getattr(sklstm, n), type)}
+    # LSTMForecaster wraps an LSTMRegressor and the series history: save_model
+    # does not write it yet (pickle does)
+    public -= {"LSTMForecaster"}
     assert set(TRUSTED_ESTIMATORS) == public
 
 

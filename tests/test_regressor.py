@@ -493,3 +493,14 @@ def test_window_norm_follows_the_level(window_norm):
     reg = LSTMRegressor(**FAST, window_norm=window_norm).fit(X, y)
     shifted = reg.predict(X + 100.0)
     np.testing.assert_allclose(shifted - reg.predict(X), 100.0, rtol=1e-4)
+
+
+def test_window_norm_survives_save_and_load(tmp_path):
+    """The per-window normalisation and its target statistics are saved."""
+    from sklstm import load_model, save_model
+
+    X = np.cumsum(np.random.RandomState(0).randn(30, 5, 1), axis=1)
+    reg = LSTMRegressor(**FAST, window_norm="last").fit(X, X[:, -1, 0])
+    save_model(reg, tmp_path / "model.sklstm")
+    again = load_model(tmp_path / "model.sklstm")
+    np.testing.assert_allclose(again.predict(X + 50.0), reg.predict(X + 50.0))

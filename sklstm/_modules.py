@@ -211,8 +211,9 @@ class _ManyToOneNet(nn.Module):
 
     ``window_norm`` (``"last"`` or ``"mean"``, regression only) normalises
     each window on its own: the window's last valid step (or its mean over
-    the valid steps) is subtracted from every step of every feature before
-    the encoder, and the first feature's reference value, standardised
+    the valid steps) of the first feature is subtracted from every step of
+    that feature before the encoder (the other features, covariates, are
+    left as they are), and that reference value, standardised
     with ``target_mean`` and ``target_scale`` (one value per output), is
     added back to every output. The network then learns changes relative
     to the window, so levels and trends beyond the training range carry
@@ -245,10 +246,14 @@ class _ManyToOneNet(nn.Module):
     def forward(self, X, lengths=None):
         ref = None
         if self.window_norm is not None:
-            X, ref = _normalise_windows(X.float(), lengths, self.window_norm)
+            # only the first feature (the series itself) is centred: the
+            # others (covariates: calendar, prices, static features) keep
+            # their values, which the global standardisation scales
+            X = X.float()
+            first, ref = _normalise_windows(X[..., :1], lengths, self.window_norm)
             # the encoder subtracts x_mean: adding it keeps only the window's
             # own centring, divided by the global feature scale
-            X = X + self.encoder.x_mean
+            X = torch.cat([first + self.encoder.x_mean[:1], X[..., 1:]], dim=-1)
         with _autocast(X, self.precision):
             _, last = self.encoder(X, lengths)
             out = self.head(self.dropout(last))

@@ -105,9 +105,11 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         are returned in the original units.
     window_norm : {"last", "mean"} or None, default=None
         Per-window normalisation inside the network. ``"last"`` subtracts
-        each window's last step (``"mean"``: its mean over time) from every
-        feature of that window, and adds the first feature's value back to
-        every output: the network learns the change from the window's
+        each window's last value of the first feature (``"mean"``: its mean
+        over time) from every step of that feature, and adds it back to
+        every output; the other features (covariates) keep their values,
+        so that calendar, price or static features still say what they
+        are: the network learns the change from the window's
         level, so forecasts follow levels and trends beyond the training
         range (NLinear, Zeng et al., 2023; RevIN, Kim et al., 2022). Meant
         for targets in the units of the first feature (the next values of

@@ -607,3 +607,20 @@ def test_predict_quantiles_needs_quantiles(fitted):
     reg, X, _ = fitted
     with pytest.raises(ValueError, match="set quantiles"):
         reg.predict_quantiles(X)
+
+
+def test_window_norm_keeps_covariate_values(rng):
+    """Only the first feature is centred: a constant covariate still reaches
+    the network (centred too, it would be zero in every window)."""
+    X = np.concatenate(
+        [np.cumsum(rng.randn(40, 6, 1), axis=1), np.repeat(rng.rand(40, 1, 1), 6, axis=1)],
+        axis=2,
+    )
+    reg = LSTMRegressor(**FAST, window_norm="last").fit(X, X[:, -1, 0] + X[:, 0, 1])
+    low, high = X.copy(), X.copy()
+    low[:, :, 1], high[:, :, 1] = 0.0, 1.0
+    assert not np.allclose(reg.predict(low), reg.predict(high))
+    # the level of the first feature still carries over exactly
+    shifted = X.copy()
+    shifted[:, :, 0] += 100.0
+    np.testing.assert_allclose(reg.predict(shifted) - reg.predict(X), 100.0, rtol=1e-4)

@@ -629,7 +629,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             )
         index = _index_of(X_future)
         groups = self._series_rows(ids, "X_future")
-        L, h = self.window_length, self._step
+        h = self._step
         longest = max(len(rows) for rows in groups.values())
         pad = -(-longest // h) * h + h + 1
         ys, pasts, futs, origins = [], [], [], []

@@ -12,14 +12,14 @@ from sklearn.preprocessing import FunctionTransformer
 
 from sklstm import LSTMRegressor, make_windows
 
-TINY = dict(
-    hidden_size=4,
-    max_epochs=3,
-    batch_size=16,
-    bidirectional=False,
-    conv_channels=None,
-    random_state=0,
-)
+TINY = {
+    "hidden_size": 4,
+    "max_epochs": 3,
+    "batch_size": 16,
+    "bidirectional": False,
+    "conv_channels": None,
+    "random_state": 0,
+}
 
 
 def _series(n=80):
@@ -62,7 +62,7 @@ def test_skforecast_lags_reversed_into_time_order():
     forecaster = recursive.ForecasterRecursive(pipe, lags=6)
     forecaster.fit(y=y)
     X_train, _ = forecaster.create_train_X_y(y=y)
-    assert list(X_train.columns)[0] == "lag_1"
+    assert X_train.columns[0] == "lag_1"
     in_time_order = _fitted_estimator(forecaster)[:-1].transform(X_train.to_numpy())
     np.testing.assert_array_equal(in_time_order[:, -1], X_train["lag_1"].to_numpy())
     np.testing.assert_array_equal(in_time_order[:, 0], X_train["lag_6"].to_numpy())
@@ -88,7 +88,7 @@ def test_mapie_split_conformal_with_a_fitted_regressor(windows):
     """SplitConformalRegressor calibrates a fitted LSTMRegressor on 3-D windows."""
     regression = pytest.importorskip("mapie.regression")
     X, y = windows
-    reg = LSTMRegressor(**dict(TINY, hidden_size=8, max_epochs=10)).fit(X[:200], y[:200])
+    reg = LSTMRegressor(**{**TINY, "hidden_size": 8, "max_epochs": 10}).fit(X[:200], y[:200])
     mapie = regression.SplitConformalRegressor(reg, confidence_level=0.9, prefit=True)
     mapie.conformalize(X[200:300], y[200:300])
     y_pred, bounds = mapie.predict_interval(X[300:])

@@ -508,7 +508,7 @@ def test_window_norm_survives_save_and_load(tmp_path):
 
 # --- quantiles (pinball loss) --------------------------------------------
 
-QUANTILE = dict(FAST, max_epochs=30, lr=1e-2)
+QUANTILE = {**FAST, "max_epochs": 30, "lr": 1e-2}
 
 
 @pytest.fixture(scope="module")

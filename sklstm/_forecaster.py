@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.model_selection import TimeSeriesSplit
 from sklearn.utils.validation import column_or_1d
 from sklearn.utils.validation import validate_data as _sklearn_validate_data
 
@@ -19,7 +20,7 @@ from ._validation import (
     validate_params,
 )
 
-__all__ = ["LSTMForecaster", "backtest"]
+__all__ = ["LSTMForecaster", "PanelTimeSeriesSplit", "backtest"]
 
 
 class LSTMForecaster(RegressorMixin, BaseEstimator):
@@ -1107,3 +1108,86 @@ def backtest(forecaster, y, X=None, *, steps, n_origins=3, refit=True, coverage=
                 frame[name] = intervals[name].to_numpy()
         frames.append(pd.DataFrame(frame))
     return pd.concat(frames, ignore_index=True)
+
+
+class PanelTimeSeriesSplit:
+    """Time-ordered splits of a long panel, cut on timestamps shared by every series.
+
+    :class:`~sklearn.model_selection.TimeSeriesSplit` cuts rows by
+    position, which in a panel of interleaved series (rows of several
+    series per timestamp) gives each series a different cut, or none. This
+    splitter applies ``TimeSeriesSplit`` to the sorted distinct timestamps
+    instead: every split trains on all rows up to a date and tests on the
+    rows of the dates after it, for all series at once. With
+    ``LSTMForecaster(series_id=...)``,
+    ``cross_val_score(forecaster, X, y, cv=PanelTimeSeriesSplit(3))`` is
+    then a refit backtest of the panel.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of splits.
+    test_size : int or None, default=None
+        Timestamps in each test block (None: as ``TimeSeriesSplit`` chooses).
+    gap : int, default=0
+        Timestamps left out between each training and test block.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklstm import PanelTimeSeriesSplit
+    >>> index = pd.date_range("2000-01", periods=4, freq="MS").repeat(2)
+    >>> X = pd.DataFrame({"store": ["a", "b"] * 4}, index=index)
+    >>> for train, test in PanelTimeSeriesSplit(n_splits=2).split(X):
+    ...     print(train, test)
+    [0 1 2 3] [4 5]
+    [0 1 2 3 4 5] [6 7]
+    """
+
+    def __init__(self, n_splits=5, *, test_size=None, gap=0):
+        self.n_splits = n_splits
+        self.test_size = test_size
+        self.gap = gap
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """The number of splits, ``n_splits``."""
+        return self.n_splits
+
+    def split(self, X, y=None, groups=None):
+        """Row positions ``(train, test)`` of each split.
+
+        Parameters
+        ----------
+        X : DataFrame or Series
+            The panel, whose index holds the timestamp of each row.
+        y, groups : ignored
+            Present for the scikit-learn splitter interface.
+
+        Yields
+        ------
+        train, test : ndarray of int
+            Positions of the training rows (all timestamps up to the cut)
+            and of the test rows (the timestamps of the next block).
+        """
+        if not isinstance(X, (pd.DataFrame, pd.Series)):
+            raise TypeError(
+                "PanelTimeSeriesSplit reads the timestamps of the rows from the "
+                f"index of a DataFrame or Series X, got {type(X).__name__}."
+            )
+        stamps = np.asarray(X.index)
+        distinct = np.unique(stamps)
+        position = np.searchsorted(distinct, stamps)
+        inner = TimeSeriesSplit(
+            n_splits=self.n_splits, test_size=self.test_size, gap=self.gap
+        )
+        for train, test in inner.split(distinct):
+            yield (
+                np.flatnonzero(position <= train[-1]),
+                np.flatnonzero((position >= test[0]) & (position <= test[-1])),
+            )
+
+    def __repr__(self):
+        return (
+            f"PanelTimeSeriesSplit(n_splits={self.n_splits}, "
+            f"test_size={self.test_size}, gap={self.gap})"
+        )

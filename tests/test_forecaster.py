@@ -500,3 +500,24 @@ def test_panel_errors():
         f.predict(X_future.drop(columns="promo"))
     with pytest.raises(ValueError, match="fitted on a panel"):
         f.forecast(3)
+
+
+def test_panel_time_series_split_cuts_on_shared_timestamps():
+    """Every split cuts all series at the same date; cross_val_score runs."""
+    from sklstm import PanelTimeSeriesSplit
+
+    X, y = panel(lengths=(30, 30, 30))
+    cv = PanelTimeSeriesSplit(n_splits=3, test_size=4)
+    splits = list(cv.split(X))
+    assert len(splits) == cv.get_n_splits() == 3
+    for train, test in splits:
+        assert X.index[train].max() < X.index[test].min()
+        # every series has 4 test rows, right after its training rows
+        assert (X["store"].iloc[test].value_counts() == 4).all()
+        assert set(X["store"].iloc[train]) == {"a", "b", "c"}
+    assert len(splits[-1][1]) == 12 and splits[-1][1].max() == len(X) - 1
+    f = LSTMForecaster(_LastValue(), window_length=5, window_norm=None, series_id="store")
+    scores = cross_val_score(f, X, y, cv=cv)
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+    with pytest.raises(TypeError, match="index of a DataFrame"):
+        next(cv.split(X.to_numpy()))

@@ -2,7 +2,7 @@
 
 from ._anomaly import LSTMAnomalyDetector
 from ._classifier import LSTMClassifier
-from ._forecaster import LSTMForecaster, backtest
+from ._forecaster import LSTMForecaster, PanelTimeSeriesSplit, backtest
 from ._onnx import export_onnx
 from ._persistence import load_model, resume_fit, save_model
 from ._preprocessing import SequenceImputer, SequenceScaler
@@ -17,6 +17,7 @@ __all__ = [
     "LSTMClassifier",
     "LSTMForecaster",
     "LSTMRegressor",
+    "PanelTimeSeriesSplit",
     "SequenceImputer",
     "SequenceScaler",
     "SlidingWindowTransformer",

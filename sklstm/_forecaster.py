@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.model_selection import TimeSeriesSplit
 from sklearn.utils.validation import column_or_1d
 from sklearn.utils.validation import validate_data as _sklearn_validate_data
 
@@ -19,7 +20,7 @@ from ._validation import (
     validate_params,
 )
 
-__all__ = ["LSTMForecaster", "backtest"]
+__all__ = ["LSTMForecaster", "PanelTimeSeriesSplit", "backtest"]
 
 
 class LSTMForecaster(RegressorMixin, BaseEstimator):
@@ -102,6 +103,17 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         When not None, set as the ``random_state`` of the cloned regressor
         (it replaces the regressor's own); None keeps the regressor's.
+    series_id : str, int or None, default=None
+        Name of a column of ``X`` that says which series each row belongs
+        to: ``X`` and ``y`` then hold a panel of several series in long
+        form (the rows of each series in time order; series may be
+        interleaved), one network is trained on the windows of every
+        series (no window crosses from one series into another), and
+        ``X_future`` holds the same column, saying which series each row
+        to forecast continues. Per-series static features are plain
+        covariate columns, constant within a series. The id column is not
+        a covariate (``n_features_in_`` does not count it). None: ``y`` is
+        one series.
 
     Attributes
     ----------
@@ -116,7 +128,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         Number of rows of history: those seen in ``fit`` and :meth:`update`.
     residuals_ : list of ndarray or None
         With ``calibration`` set, the absolute calibration residuals of
-        each forecast step (``residuals_[k]`` for step ``k + 1``).
+        each forecast step (``residuals_[k]`` for step ``k + 1``), pooled
+        over the series of a panel.
+    series_ids_ : ndarray or None
+        With ``series_id``, the ids of the series seen in ``fit``, in order
+        of first appearance; None otherwise.
 
     See Also
     --------
@@ -158,6 +174,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         ],
         "pandas_output": ["boolean"],
         "random_state": ["random_state"],
+        "series_id": [str, Integral, None],
     }
 
     def __init__(
@@ -175,6 +192,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         calibration_size=0.25,
         pandas_output=True,
         random_state=None,
+        series_id=None,
     ):
         self.regressor = regressor
         self.window_length = window_length
@@ -188,6 +206,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         self.calibration_size = calibration_size
         self.pandas_output = pandas_output
         self.random_state = random_state
+        self.series_id = series_id
 
     # --- fitting ---------------------------------------------------------
 
@@ -209,6 +228,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         self._name = getattr(y, "name", None)
+        self._step = self.horizon if self.strategy == "multi_output" else 1
+        if self.series_id is not None:
+            return self._fit_panel(X, y)
+        self._panel = None
+        self.series_ids_ = None
         y, index = self._check_y(y)
         n = len(y)
         values = self._check_X_fit(X, n)
@@ -217,7 +241,6 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         y = self._fill(y, "y")
         past = self._fill(past, "X")
         fut = self._fill(fut, "X")
-        self._step = self.horizon if self.strategy == "multi_output" else 1
         self._check_length(n, "y")
         self._y, self._past, self._fut = y, past, fut
         self._index = index
@@ -225,25 +248,78 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         self.n_history_ = n
         self.residuals_ = None
         if self.calibration is None:
-            self.regressor_ = self._fit_regressor(y, past, fut)
+            self.regressor_ = self._fit_regressor([(y, past, fut)])
             return self
-        n_cal = self._calibration_rows(n)
-        n_train = n - n_cal
-        self._check_length(
-            n_train, "y without its calibration rows", hint="lower calibration_size"
+        self.regressor_, self.residuals_ = self._fit_calibrated(
+            [(y, past, fut)], ["y"]
         )
-        reg = self._fit_regressor(y[:n_train], past[:n_train], fut[:n_train])
-        origins = np.arange(n_train - 1, n - 1)
-        preds = self._roll(reg, y, past, fut, origins, n_cal)
-        residuals = []
-        for k in range(n_cal):
-            rows = origins + k + 1
-            ok = rows < n
-            residuals.append(np.abs(y[rows[ok]] - preds[ok, k]))
-        self.residuals_ = residuals
+        return self
+
+    def _fit_calibrated(self, parts, names):
+        """The regressor and the pooled residuals of each step, for ``calibration``.
+
+        ``parts`` holds ``(y, past, fut)`` of each series, ``names`` how the
+        errors call them. The last ``calibration_size`` rows of each series
+        are held out of the first fit and forecast from each origin in them.
+        """
+        heads, cuts = [], []
+        for (y, past, fut), name in zip(parts, names):
+            n_train = len(y) - self._calibration_rows(len(y))
+            self._check_length(
+                n_train,
+                f"{name} without its calibration rows",
+                hint="lower calibration_size",
+            )
+            heads.append((y[:n_train], past[:n_train], fut[:n_train]))
+            cuts.append(n_train)
+        reg = self._fit_regressor(heads)
+        pooled = []
+        for (y, past, fut), n_train in zip(parts, cuts):
+            n = len(y)
+            n_cal = n - n_train
+            origins = np.arange(n_train - 1, n - 1)
+            preds = self._roll(reg, y, past, fut, origins, n_cal)
+            for k in range(n_cal):
+                rows = origins + k + 1
+                ok = rows < n
+                if k == len(pooled):
+                    pooled.append([])
+                pooled[k].append(np.abs(y[rows[ok]] - preds[ok, k]))
+        residuals = [np.concatenate(step) for step in pooled]
         if self.calibration == "refit":
-            reg = self._fit_regressor(y, past, fut)
-        self.regressor_ = reg
+            reg = self._fit_regressor(parts)
+        return reg, residuals
+
+    def _fit_panel(self, X, y):
+        """``fit`` with ``series_id``: one network over the windows of every series."""
+        frame, ids = self._split_ids(X)
+        y, _ = self._check_y(y)
+        values = self._check_X_fit(frame, len(y))
+        past, fut = self._split_covariates(values)
+        index = _index_of(X)
+        self._panel = {}
+        for sid, rows in _group_rows(ids).items():
+            name = f"series {sid!r}"
+            state = {
+                "y": self._fill(y[rows], f"y of {name}"),
+                "past": self._fill(past[rows], f"X of {name}"),
+                "fut": self._fill(fut[rows], f"X of {name}"),
+                "index": index[rows] if isinstance(index, pd.DatetimeIndex) else None,
+            }
+            state["freq"] = _infer_freq(state["index"])
+            self._check_length(len(rows), f"{name} of y")
+            self._panel[sid] = state
+        self.series_ids_ = _id_array(list(self._panel))
+        self._y, self._past, self._fut = y, past, fut
+        self._index, self._freq = None, None
+        self.n_history_ = len(y)
+        self.residuals_ = None
+        parts = [(s["y"], s["past"], s["fut"]) for s in self._panel.values()]
+        if self.calibration is None:
+            self.regressor_ = self._fit_regressor(parts)
+        else:
+            names = [f"series {sid!r} of y" for sid in self._panel]
+            self.regressor_, self.residuals_ = self._fit_calibrated(parts, names)
         return self
 
     def update(self, X_new, y_new):
@@ -265,6 +341,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             The forecaster, with the longer history.
         """
         check_is_fitted(self)
+        if self._panel is not None:
+            return self._update_panel(X_new, y_new)
         y_new, index = self._check_y(y_new)
         values = self._check_X_fit(X_new, len(y_new), reset=False)
         new_index = _index_of(X_new) if _index_of(X_new) is not None else index
@@ -301,6 +379,12 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             The forecasts: a Series on the future timestamps when the
             history has a DatetimeIndex (and ``pandas_output=True``).
         """
+        if getattr(self, "_panel", None) is not None:
+            pred, _ = self._predict_panel(X_future)
+            index = _index_of(X_future)
+            if self.pandas_output and isinstance(index, pd.DatetimeIndex):
+                return pd.Series(pred, index=index, name=getattr(self, "_name", None))
+            return pred
         steps, fut, index = self._check_future(X_future)
         pred = self._forecast_values(fut, steps)
         return self._wrap(pred, index)
@@ -344,6 +428,15 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             Columns ``prediction``, ``lower`` and ``upper``, on the future
             timestamps when the history has a DatetimeIndex.
         """
+        if getattr(self, "_panel", None) is not None:
+            pred, step = self._predict_panel(X_future)
+            widths = self._widths(step, coverage)
+            frame = pd.DataFrame(
+                {"prediction": pred, "lower": pred - widths, "upper": pred + widths}
+            )
+            if isinstance(X_future, pd.DataFrame):
+                frame.index = X_future.index
+            return frame
         steps, fut, index = self._check_future(X_future)
         return self._interval_frame(self._forecast_values(fut, steps), index, coverage)
 
@@ -374,7 +467,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
     # --- internals -------------------------------------------------------
 
-    def _fit_regressor(self, y, past, fut):
+    def _fit_regressor(self, parts):
+        """The cloned regressor fitted on the windows of each ``(y, past, fut)``."""
         reg = LSTMRegressor() if self.regressor is None else clone(self.regressor)
         params = reg.get_params(deep=False)
         if "window_norm" in params:
@@ -387,13 +481,20 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             )
         if self.random_state is not None and "random_state" in params:
             reg.set_params(random_state=self.random_state)
+        pairs = [self._windows(*part) for part in parts]
+        X_windows = np.concatenate([w for w, _ in pairs])
+        targets = np.concatenate([t for _, t in pairs])
+        return reg.fit(X_windows, targets)
+
+    def _windows(self, y, past, fut):
+        """Training windows and targets of one series (never beyond its rows)."""
         L, h = self.window_length, self._step
         data = self._features(y, past, fut)[: len(y) - h]
         X_windows = sliding_window_view(data, L, axis=0).transpose(0, 2, 1)
         targets = sliding_window_view(y[L:], h)[: len(X_windows)]
         X_windows = np.ascontiguousarray(X_windows, dtype=np.float32)
         targets = np.ascontiguousarray(targets[:, 0] if h == 1 else targets)
-        return reg.fit(X_windows, targets)
+        return X_windows, targets
 
     def _features(self, y, past, fut):
         """Rows ``[y_s, past_s, fut_{s+h}]``: future covariates lead by h."""
@@ -438,19 +539,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         )[0]
 
     def _interval_frame(self, pred, index, coverage):
-        if self.residuals_ is None:
-            raise ValueError(
-                "Prediction intervals need calibration residuals: fit with "
-                "calibration='holdout' (one fit) or calibration='refit'."
-            )
-        if not 0 < coverage < 1:
-            raise ValueError(f"coverage must be in (0, 1), got {coverage!r}.")
-        widths = np.array(
-            [
-                _conformal_quantile(self.residuals_[min(k, len(self.residuals_) - 1)], coverage)
-                for k in range(len(pred))
-            ]
-        )
+        widths = self._widths(np.arange(len(pred)), coverage)
         frame = pd.DataFrame(
             {"prediction": pred, "lower": pred - widths, "upper": pred + widths}
         )
@@ -458,6 +547,153 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         if future is not None:
             frame.index = future
         return frame
+
+    def _widths(self, step, coverage):
+        """Conformal half-widths for forecast steps ``step`` (0 for the first)."""
+        if self.residuals_ is None:
+            raise ValueError(
+                "Prediction intervals need calibration residuals: fit with "
+                "calibration='holdout' (one fit) or calibration='refit'."
+            )
+        if not 0 < coverage < 1:
+            raise ValueError(f"coverage must be in (0, 1), got {coverage!r}.")
+        last = len(self.residuals_) - 1
+        per_step = np.array(
+            [_conformal_quantile(r, coverage) for r in self.residuals_]
+        )
+        return per_step[np.minimum(np.asarray(step, dtype=int), last)]
+
+    # --- panels (series_id) ------------------------------------------------
+
+    def _split_ids(self, X):
+        """``X`` without its id column, and the ids of its rows."""
+        col = self.series_id
+        if not isinstance(X, pd.DataFrame) or col not in X.columns:
+            where = (
+                f"its columns are {list(X.columns)}"
+                if isinstance(X, pd.DataFrame)
+                else f"got {type(X).__name__}"
+            )
+            raise ValueError(
+                f"series_id={col!r} names the column of X that says which "
+                f"series each row belongs to, but X has no such column "
+                f"({where}). Pass a DataFrame that holds it."
+            )
+        ids = X[col].to_numpy()
+        if pd.isna(ids).any():
+            raise ValueError(f"The series_id column {col!r} contains missing values.")
+        for option in ("past_covariates", "future_covariates"):
+            if col in (getattr(self, option) or []):
+                raise ValueError(
+                    f"{option} lists the series_id column {col!r}; the id is not a "
+                    f"covariate (add per-series static features as columns of "
+                    f"their own)."
+                )
+        return X.drop(columns=[col]), ids
+
+    def _series_rows(self, ids, what):
+        """Rows of each known series among ``ids``; unknown ids raise."""
+        groups = _group_rows(ids)
+        unknown = [sid for sid in groups if sid not in self._panel]
+        if unknown:
+            raise ValueError(
+                f"{what} holds series {unknown[:5]} that were not seen in fit; "
+                f"the fitted series are {list(self._panel)[:10]}."
+            )
+        return groups
+
+    def _predict_panel(self, X_future):
+        """Forecasts for each row of ``X_future`` and its step in its series."""
+        check_is_fitted(self)
+        if X_future is None or isinstance(X_future, Integral):
+            raise TypeError(
+                "predict takes X_future, a DataFrame with the series_id column "
+                f"{self.series_id!r}: one row per step to forecast of each series."
+            )
+        frame, ids = self._split_ids(X_future)
+        if len(frame) == 0:
+            raise ValueError("X_future has no rows: there is nothing to forecast.")
+        _, fut_pos = self._roles()
+        names = [self._columns[i] for i in fut_pos] if self._columns else []
+        missing = [c for c in names if c not in frame.columns]
+        if missing:
+            raise ValueError(
+                f"X_future lacks the future-known covariate(s) {missing}: "
+                f"each forecast step reads their values, so X_future must "
+                f"hold them."
+            )
+        fut_all = frame[names].to_numpy(dtype=float) if names else np.zeros((len(frame), 0))
+        if np.isnan(fut_all).any():
+            raise ValueError(
+                "X_future contains NaN in the future-known covariates; fill "
+                "them (their values drive the forecasts)."
+            )
+        index = _index_of(X_future)
+        groups = self._series_rows(ids, "X_future")
+        h = self._step
+        longest = max(len(rows) for rows in groups.values())
+        pad = -(-longest // h) * h + h + 1
+        ys, pasts, futs, origins = [], [], [], []
+        offset = 0
+        for sid, rows in groups.items():
+            state = self._panel[sid]
+            if isinstance(index, pd.DatetimeIndex):
+                self._check_follows(
+                    index[rows], state["index"], state["freq"], f" of series {sid!r}"
+                )
+            n = len(state["y"])
+            # one block per series: its history, then its future rows (the
+            # known covariates; y and past are never read beyond the origin)
+            ys.append(np.concatenate([state["y"], np.zeros(pad)]))
+            pasts.append(
+                np.concatenate([state["past"], np.zeros((pad, state["past"].shape[1]))])
+            )
+            futs.append(_edge_pad(np.concatenate([state["fut"], fut_all[rows]]), n + pad))
+            origins.append(offset + n - 1)
+            offset += n + pad
+        preds = self._roll(
+            self.regressor_,
+            np.concatenate(ys),
+            np.concatenate(pasts),
+            np.concatenate(futs),
+            np.array(origins),
+            longest,
+        )
+        out = np.empty(len(frame))
+        step = np.empty(len(frame), dtype=int)
+        for j, rows in enumerate(groups.values()):
+            out[rows] = preds[j, : len(rows)]
+            step[rows] = np.arange(len(rows))
+        return out, step
+
+    def _update_panel(self, X_new, y_new):
+        frame, ids = self._split_ids(X_new)
+        y_new, _ = self._check_y(y_new)
+        values = self._check_X_fit(frame, len(y_new), reset=False)
+        past, fut = self._split_covariates(values)
+        index = _index_of(X_new)
+        groups = self._series_rows(ids, "X_new")
+        for sid, rows in groups.items():
+            state = self._panel[sid]
+            new_index = index[rows] if isinstance(index, pd.DatetimeIndex) else None
+            if new_index is not None:
+                self._check_follows(
+                    new_index, state["index"], state["freq"], f" of series {sid!r}"
+                )
+            name = f"series {sid!r}"
+            state["y"] = self._fill(np.concatenate([state["y"], y_new[rows]]), f"y of {name}")
+            state["past"] = self._fill(
+                np.concatenate([state["past"], past[rows]]), f"X of {name}"
+            )
+            state["fut"] = self._fill(
+                np.concatenate([state["fut"], fut[rows]]), f"X of {name}"
+            )
+            if state["index"] is not None:
+                state["index"] = (
+                    None if new_index is None else state["index"].append(new_index)
+                )
+        self.n_history_ += len(y_new)
+        return self
 
     def _wrap(self, pred, index):
         future = self._future_index(index, len(pred))
@@ -622,20 +858,22 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         self._check_follows(index)
         return len(fut), fut, index
 
-    def _check_follows(self, index):
+    def _check_follows(self, index, history=None, freq=None, what=""):
         """With a DatetimeIndex, the new rows must start right after the history."""
+        if history is None:
+            history, freq = self._index, self._freq
         if not (
-            isinstance(self._index, pd.DatetimeIndex)
+            isinstance(history, pd.DatetimeIndex)
             and isinstance(index, pd.DatetimeIndex)
             and len(index)
         ):
             return
-        last = self._index[-1]
-        expected = last + pd.tseries.frequencies.to_offset(self._freq) if self._freq else None
+        last = history[-1]
+        expected = last + pd.tseries.frequencies.to_offset(freq) if freq else None
         first = index[0]
         if (expected is not None and first != expected) or first <= last:
             raise ValueError(
-                f"The rows to forecast must directly follow the history, which "
+                f"The rows to forecast must directly follow the history{what}, which "
                 f"ends at {last}: expected the first row at "
                 f"{expected if expected is not None else 'a later time'}, got "
                 f"{first}. To forecast from a later origin, first call "
@@ -645,6 +883,12 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
     def _check_steps(self, steps):
         check_is_fitted(self)
+        if getattr(self, "_panel", None) is not None:
+            raise ValueError(
+                "This forecaster was fitted on a panel (series_id is set): pass "
+                "predict(X_future) a DataFrame with the series_id column, one "
+                "row per step of each series to forecast."
+            )
         if not isinstance(steps, Integral) or steps < 1:
             raise ValueError(f"steps must be a positive integer, got {steps!r}.")
         _, fut_pos = self._roles()
@@ -681,6 +925,26 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
                 f"pandas' interpolate, or SequenceImputer on windows)."
             )
         return _fill_gaps(values, self.impute)
+
+
+def _group_rows(ids):
+    """Row positions of each id, ids in order of first appearance, rows in order."""
+    codes, uniques = pd.factorize(pd.Series(ids, dtype=object if len(ids) == 0 else None))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=len(uniques)))[:-1]
+    groups = np.split(order, bounds)
+    return {_plain(u): rows for u, rows in zip(uniques, groups)}
+
+
+def _plain(value):
+    """A NumPy scalar id as the Python scalar (a clean dict key and repr)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _id_array(ids):
+    arr = np.empty(len(ids), dtype=object)
+    arr[:] = ids
+    return arr
 
 
 def _index_of(obj):
@@ -844,3 +1108,86 @@ def backtest(forecaster, y, X=None, *, steps, n_origins=3, refit=True, coverage=
                 frame[name] = intervals[name].to_numpy()
         frames.append(pd.DataFrame(frame))
     return pd.concat(frames, ignore_index=True)
+
+
+class PanelTimeSeriesSplit:
+    """Time-ordered splits of a long panel, cut on timestamps shared by every series.
+
+    :class:`~sklearn.model_selection.TimeSeriesSplit` cuts rows by
+    position, which in a panel of interleaved series (rows of several
+    series per timestamp) gives each series a different cut, or none. This
+    splitter applies ``TimeSeriesSplit`` to the sorted distinct timestamps
+    instead: every split trains on all rows up to a date and tests on the
+    rows of the dates after it, for all series at once. With
+    ``LSTMForecaster(series_id=...)``,
+    ``cross_val_score(forecaster, X, y, cv=PanelTimeSeriesSplit(3))`` is
+    then a refit backtest of the panel.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of splits.
+    test_size : int or None, default=None
+        Timestamps in each test block (None: as ``TimeSeriesSplit`` chooses).
+    gap : int, default=0
+        Timestamps left out between each training and test block.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklstm import PanelTimeSeriesSplit
+    >>> index = pd.date_range("2000-01", periods=4, freq="MS").repeat(2)
+    >>> X = pd.DataFrame({"store": ["a", "b"] * 4}, index=index)
+    >>> for train, test in PanelTimeSeriesSplit(n_splits=2).split(X):
+    ...     print(train, test)
+    [0 1 2 3] [4 5]
+    [0 1 2 3 4 5] [6 7]
+    """
+
+    def __init__(self, n_splits=5, *, test_size=None, gap=0):
+        self.n_splits = n_splits
+        self.test_size = test_size
+        self.gap = gap
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """The number of splits, ``n_splits``."""
+        return self.n_splits
+
+    def split(self, X, y=None, groups=None):
+        """Row positions ``(train, test)`` of each split.
+
+        Parameters
+        ----------
+        X : DataFrame or Series
+            The panel, whose index holds the timestamp of each row.
+        y, groups : ignored
+            Present for the scikit-learn splitter interface.
+
+        Yields
+        ------
+        train, test : ndarray of int
+            Positions of the training rows (all timestamps up to the cut)
+            and of the test rows (the timestamps of the next block).
+        """
+        if not isinstance(X, (pd.DataFrame, pd.Series)):
+            raise TypeError(
+                "PanelTimeSeriesSplit reads the timestamps of the rows from the "
+                f"index of a DataFrame or Series X, got {type(X).__name__}."
+            )
+        stamps = np.asarray(X.index)
+        distinct = np.unique(stamps)
+        position = np.searchsorted(distinct, stamps)
+        inner = TimeSeriesSplit(
+            n_splits=self.n_splits, test_size=self.test_size, gap=self.gap
+        )
+        for train, test in inner.split(distinct):
+            yield (
+                np.flatnonzero(position <= train[-1]),
+                np.flatnonzero((position >= test[0]) & (position <= test[-1])),
+            )
+
+    def __repr__(self):
+        return (
+            f"PanelTimeSeriesSplit(n_splits={self.n_splits}, "
+            f"test_size={self.test_size}, gap={self.gap})"
+        )

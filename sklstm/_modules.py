@@ -211,8 +211,9 @@ class _ManyToOneNet(nn.Module):
 
     ``window_norm`` (``"last"`` or ``"mean"``, regression only) normalises
     each window on its own: the window's last valid step (or its mean over
-    the valid steps) is subtracted from every step of every feature before
-    the encoder, and the first feature's reference value, standardised
+    the valid steps) of the first feature is subtracted from every step of
+    that feature before the encoder (the other features, covariates, are
+    left as they are), and that reference value, standardised
     with ``target_mean`` and ``target_scale`` (one value per output), is
     added back to every output. The network then learns changes relative
     to the window, so levels and trends beyond the training range carry
@@ -245,10 +246,14 @@ class _ManyToOneNet(nn.Module):
     def forward(self, X, lengths=None):
         ref = None
         if self.window_norm is not None:
-            X, ref = _normalise_windows(X.float(), lengths, self.window_norm)
+            # only the first feature (the series itself) is centred: the
+            # others (covariates: calendar, prices, static features) keep
+            # their values, which the global standardisation scales
+            X = X.float()
+            first, ref = _normalise_windows(X[..., :1], lengths, self.window_norm)
             # the encoder subtracts x_mean: adding it keeps only the window's
             # own centring, divided by the global feature scale
-            X = X + self.encoder.x_mean
+            X = torch.cat([first + self.encoder.x_mean[:1], X[..., 1:]], dim=-1)
         with _autocast(X, self.precision):
             _, last = self.encoder(X, lengths)
             out = self.head(self.dropout(last))
@@ -485,3 +490,41 @@ def _register_target_stats(module, target_mean, target_scale):
     """Store the per-feature standardisation of the target as buffers."""
     for name, value in (("target_mean", target_mean), ("target_scale", target_scale)):
         module.register_buffer(name, torch.as_tensor(value, dtype=torch.float32))
+
+
+class _PinballLoss(nn.Module):
+    """Pinball (quantile) loss of a network with one output per target and quantile.
+
+    For a residual ``r = y - q_hat`` at quantile level ``tau`` the loss is
+    ``max(tau * r, (tau - 1) * r)``: its minimiser is the ``tau``-quantile
+    of ``y`` (Koenker and Bassett, 1978). The levels are a buffer, so that
+    a saved net rebuilds the loss from its state.
+
+    Args:
+        quantiles: levels in (0, 1), a sequence or a 1-D tensor.
+        reduction: ``"mean"`` (over every element) or ``"none"``.
+
+    Inputs: pred, target
+        * **pred**: tensor of shape :math:`(N, H_{target} \\cdot Q)`, the
+          quantiles of each target next to each other (target-major).
+        * **target**: tensor of shape :math:`(N, H_{target})`.
+
+    Outputs: loss
+        * **loss**: scalar tensor, or with ``reduction="none"`` a tensor of
+          shape :math:`(N, H_{target}, Q)`.
+    """
+
+    def __init__(self, quantiles, reduction="mean"):
+        super().__init__()
+        self.register_buffer(
+            "quantiles", torch.as_tensor(quantiles, dtype=torch.float32).reshape(-1)
+        )
+        self.reduction = reduction
+
+    def forward(self, pred, target):
+        n_q = len(self.quantiles)
+        pred = pred.float().reshape(len(pred), -1, n_q)
+        residual = target.to(pred.dtype).reshape(len(pred), -1, 1) - pred
+        tau = self.quantiles.to(pred.device)
+        loss = torch.maximum(tau * residual, (tau - 1) * residual)
+        return loss if self.reduction == "none" else loss.mean()

@@ -102,6 +102,11 @@ def _graph_of(estimator):
             "exports models of fixed-length windows only (the graph has no "
             "sequence lengths). Fit it on a 2-D or 3-D array."
         )
+    if getattr(estimator, "quantiles_", None) is not None:
+        raise ValueError(
+            f"This {name} predicts quantiles (quantiles is set); export_onnx "
+            "exports models of one prediction per target only."
+        )
     net = copy.deepcopy(estimator.module_).to("cpu").float().eval()
     net.precision = "float32"  # no autocast in the graph
     if isinstance(estimator, LSTMRegressor):

@@ -5,8 +5,8 @@ import torch
 from sklearn.base import RegressorMixin
 
 from ._base import _BaseLSTMEstimator, _FitData
-from ._modules import _ManyToOneNet
-from ._validation import StrOptions, _fit_context, check_target
+from ._modules import _ManyToOneNet, _PinballLoss
+from ._validation import StrOptions, _fit_context, check_is_fitted, check_target
 
 __all__ = ["LSTMRegressor"]
 
@@ -105,13 +105,22 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         are returned in the original units.
     window_norm : {"last", "mean"} or None, default=None
         Per-window normalisation inside the network. ``"last"`` subtracts
-        each window's last step (``"mean"``: its mean over time) from every
-        feature of that window, and adds the first feature's value back to
-        every output: the network learns the change from the window's
+        each window's last value of the first feature (``"mean"``: its mean
+        over time) from every step of that feature, and adds it back to
+        every output; the other features (covariates) keep their values,
+        so that calendar, price or static features still say what they
+        are: the network learns the change from the window's
         level, so forecasts follow levels and trends beyond the training
         range (NLinear, Zeng et al., 2023; RevIN, Kim et al., 2022). Meant
         for targets in the units of the first feature (the next values of
         a series). None uses the global standardisation only.
+    quantiles : list of float or None, default=None
+        Quantile levels in (0, 1), for example ``[0.1, 0.5, 0.9]``. When
+        set, the network outputs one value per target and level, trained
+        with the pinball (quantile) loss instead of the squared error;
+        :meth:`predict` returns the quantile closest to 0.5 (the median
+        when 0.5 is listed) and :meth:`predict_quantiles` all of them.
+        None trains the mean with the squared error.
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` pairs);
         they are copied, never modified.
@@ -169,11 +178,15 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         Number of epochs run.
     loss_curve_ : list of float
         Training loss (mean squared error on the standardised targets when
-        ``scale_target=True``) at the end of each epoch.
+        ``scale_target=True``; with ``quantiles``, the pinball loss averaged
+        over the levels) at the end of each epoch.
     validation_loss_curve_ : list of float or None
         Validation loss per epoch, or None without early stopping.
     best_epoch_ : int
         The epoch (1-based) whose weights were kept.
+    quantiles_ : ndarray of shape (n_quantiles,) or None
+        The quantile levels, in increasing order (the last axis of
+        :meth:`predict_quantiles`); None without ``quantiles``.
 
     See Also
     --------
@@ -197,6 +210,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
     _architecture_params = _BaseLSTMEstimator._architecture_params + (
         "scale_target",
         "window_norm",
+        "quantiles",
     )
     _private_fitted = _BaseLSTMEstimator._private_fitted + (
         "_y_ndim",
@@ -209,6 +223,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         "scale_target": ["boolean"],
         # window_norm: added for LSTMForecaster
         "window_norm": [StrOptions({"last", "mean"}), None],
+        "quantiles": [list, tuple, np.ndarray, None],
     }
 
     def __init__(
@@ -237,6 +252,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         scale_inputs=True,
         scale_target=True,
         window_norm=None,
+        quantiles=None,
         callbacks=None,
         device="cpu",
         precision="float32",
@@ -269,6 +285,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         self.scale_inputs = scale_inputs
         self.scale_target = scale_target
         self.window_norm = window_norm
+        self.quantiles = quantiles
         self.callbacks = callbacks
         self.device = device
         self.precision = precision
@@ -303,6 +320,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         return self._fit(X, y, sample_weight=sample_weight)
 
     def _fit_data(self, seqs, y, warm, sample_weight):
+        levels = _check_quantiles(self.quantiles)
         y = check_target(self, y, len(seqs), numeric=True)
         y2d = y.reshape(len(y), -1)
         if not warm:
@@ -317,6 +335,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
                     )
             self._y_ndim = y.ndim
             self.n_outputs_ = y2d.shape[1]
+            self.quantiles_ = levels
             if self.scale_target:
                 self._target_mean, scale = _target_stats(y2d)
                 scale[scale < 1e-12 * np.maximum(1.0, np.abs(self._target_mean))] = 1.0
@@ -339,7 +358,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         return _FitData(
             seqs,
             y2d,
-            criterion=torch.nn.MSELoss,
+            criterion=torch.nn.MSELoss if levels is None else _PinballLoss(levels),
             y_standard=None if identity else (self._target_mean, self._target_scale),
             sample_weight=sample_weight,
         )
@@ -358,11 +377,68 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions, with as many dimensions as the ``y`` seen in fit.
         """
-        # undone in place: no temporary of the predictions' size
-        y_pred = self._predict_outputs(X, dtype=np.float64)
-        y_pred *= self._target_scale
-        y_pred += self._target_mean
+        if getattr(self, "quantiles_", None) is not None:
+            levels = self.quantiles_
+            middle = int(np.argmin(np.abs(levels - 0.5)))
+            y_pred = self._quantile_outputs(X)[:, :, middle]
+        else:
+            # undone in place: no temporary of the predictions' size
+            y_pred = self._predict_outputs(X, dtype=np.float64)
+            y_pred *= self._target_scale
+            y_pred += self._target_mean
         return y_pred.ravel() if self._y_ndim == 1 else y_pred
+
+    def predict_quantiles(self, X):
+        """Predict the quantiles of the targets for sequences ``X``.
+
+        Needs a model fitted with ``quantiles``. The values of each target
+        are sorted across the levels (a rearrangement, Chernozhukov et al.,
+        2010), so that quantiles never cross.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_features), or list of arrays
+            Sequences in the layout used for ``fit``.
+
+        Returns
+        -------
+        y_quantiles : ndarray of shape (n_samples, n_quantiles) or \
+                (n_samples, n_outputs, n_quantiles)
+            The predicted quantiles, in the units of ``y``, along the levels
+            of ``quantiles_`` (increasing); a 2D ``y`` in fit keeps its
+            outputs on the middle axis.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklstm import LSTMRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.randn(32, 10)
+        >>> y = X[:, -1] + 0.3 * rng.randn(32)
+        >>> reg = LSTMRegressor(hidden_size=8, max_epochs=2, quantiles=[0.1, 0.5, 0.9],
+        ...                     random_state=0).fit(X, y)
+        >>> reg.predict_quantiles(X[:3]).shape
+        (3, 3)
+        """
+        check_is_fitted(self)
+        if getattr(self, "quantiles_", None) is None:
+            raise ValueError(
+                "predict_quantiles needs a model trained with the pinball loss: "
+                "set quantiles (for example quantiles=[0.1, 0.5, 0.9]) and fit "
+                "again."
+            )
+        out = self._quantile_outputs(X)
+        return out[:, 0, :] if self._y_ndim == 1 else out
+
+    def _quantile_outputs(self, X):
+        """Unscaled, sorted quantiles of shape (n_samples, n_outputs, n_quantiles)."""
+        out = self._predict_outputs(X, dtype=np.float64)
+        out = out.reshape(len(out), self.n_outputs_, len(self.quantiles_))
+        out *= self._target_scale[:, None]
+        out += self._target_mean[:, None]
+        out.sort(axis=2)
+        return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -372,12 +448,37 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
     def _build_module(self):
         """The untrained network for the fitted input size and outputs."""
         # window_norm and the target statistics: added for LSTMForecaster
+        # with quantiles: one output per target and level, target-major
+        n_levels = 1 if getattr(self, "quantiles_", None) is None else len(self.quantiles_)
         return _ManyToOneNet(
-            self.n_outputs_,
+            self.n_outputs_ * n_levels,
             dropout=self.dropout,
             precision=self.precision,
             window_norm=self.window_norm,
-            target_mean=self._target_mean,
-            target_scale=self._target_scale,
+            target_mean=np.repeat(self._target_mean, n_levels),
+            target_scale=np.repeat(self._target_scale, n_levels),
             **self._encoder_params(self.input_size_),
         )
+
+
+def _check_quantiles(quantiles):
+    """The levels of ``quantiles`` as an increasing float array, or None."""
+    if quantiles is None:
+        return None
+    try:
+        levels = np.asarray(quantiles, dtype=np.float64)
+    except (TypeError, ValueError):
+        levels = None
+    if levels is None or levels.ndim != 1 or levels.size == 0:
+        raise ValueError(
+            f"quantiles must be a non-empty list of floats in (0, 1), for "
+            f"example [0.1, 0.5, 0.9]; got {quantiles!r}."
+        )
+    if not ((levels > 0) & (levels < 1)).all():
+        raise ValueError(
+            f"quantiles must lie strictly between 0 and 1; got {quantiles!r}."
+        )
+    levels = np.sort(levels)
+    if (np.diff(levels) == 0).any():
+        raise ValueError(f"quantiles holds a level twice: {quantiles!r}.")
+    return levels

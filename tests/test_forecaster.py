@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
 from sklearn.pipeline import Pipeline
@@ -337,3 +337,187 @@ EXPECTED_FAILED_CHECKS = {
 )
 def test_sklearn_common_checks(estimator, check):
     check(estimator)
+
+
+# --- many series, one global model (series_id) ---------------------------
+
+
+class _LastValue(RegressorMixin, BaseEstimator):
+    """Records the training windows; predicts each window's last value."""
+
+    def fit(self, X, y):
+        self.X_, self.y_ = np.asarray(X), np.asarray(y)
+        return self
+
+    def predict(self, X):
+        return np.asarray(X)[:, -1, 0]
+
+
+def panel(lengths=(30, 24, 36), start="2000-01", spacing=1000.0):
+    """A long-form panel of three series, rows sorted by time then series.
+
+    Series k holds values in [spacing k, spacing k + 100), so that with the
+    default spacing a value says which series it came from; "size" is a
+    static feature per series.
+    """
+    frames = []
+    for k, n in enumerate(lengths):
+        index = pd.date_range(start, periods=n, freq="MS")
+        t = np.arange(n, dtype=float)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "store": "abc"[k],
+                    "size": float(k + 1),
+                    "promo": (t % 4 == 0).astype(float),
+                    "y": spacing * k + 10 + t + np.sin(t),
+                },
+                index=index,
+            )
+        )
+    long = pd.concat(frames).sort_index(kind="stable")
+    return long.drop(columns="y"), long["y"]
+
+
+def panel_future(X, steps):
+    """Rows after each series' history, interleaved as in the history."""
+    frames = []
+    for store, part in X.groupby("store", sort=False):
+        index = pd.date_range(part.index[-1], periods=steps + 1, freq="MS")[1:]
+        frames.append(
+            pd.DataFrame(
+                {"store": store, "size": part["size"].iloc[0], "promo": 0.0}, index=index
+            )
+        )
+    return pd.concat(frames).sort_index(kind="stable")
+
+
+def test_panel_windows_never_cross_series():
+    """Each training window and its target come from one series only."""
+    X, y = panel()
+    f = LSTMForecaster(_LastValue(), window_length=5, window_norm=None, series_id="store")
+    f.fit(X, y)
+    windows, targets = f.regressor_.X_, f.regressor_.y_
+    # one window per row after the first window_length rows of each series
+    assert len(windows) == (30 - 5) + (24 - 5) + (36 - 5)
+    # features: y, then the covariates (size, promo); no id column
+    assert windows.shape[2] == 3
+    series_of_window = windows[:, :, 0] // 1000
+    assert (series_of_window == series_of_window[:, :1]).all()
+    np.testing.assert_array_equal(targets // 1000, series_of_window[:, 0])
+    # the static feature of each window is that of its series
+    np.testing.assert_array_equal(windows[:, :, 1], series_of_window + 1)
+    np.testing.assert_array_equal(f.series_ids_, ["a", "b", "c"])
+    assert f.n_features_in_ == 2
+
+
+def test_panel_predict_forecasts_each_series_rows():
+    """predict gives one forecast per row of X_future, from that row's series."""
+    X, y = panel()
+    f = LSTMForecaster(_LastValue(), window_length=5, window_norm=None, series_id="store")
+    f.fit(X, y)
+    X_future = panel_future(X, 4)
+    pred = f.predict(X_future)
+    assert isinstance(pred, pd.Series) and pred.index.equals(X_future.index)
+    last = y.groupby(X["store"]).last()
+    # the naive regressor's recursive forecast is each series' last value
+    np.testing.assert_allclose(
+        pred.to_numpy(), last[X_future["store"]].to_numpy(), rtol=1e-6
+    )
+    # some series only, fewer rows for one, grouped by series (each
+    # series' rows stay in time order)
+    by_store = X_future.groupby("store")
+    some = pd.concat([by_store.get_group("c"), by_store.get_group("a").iloc[:2]])
+    np.testing.assert_allclose(
+        f.predict(some).to_numpy(), last[some["store"]].to_numpy(), rtol=1e-6
+    )
+
+
+def test_panel_lstm_global_model_fits_predicts_and_intervals():
+    """One LSTM over the panel; per-series forecasts near each level; intervals."""
+    X, y = panel(spacing=20.0)
+    f = tiny(series_id="store", calibration="holdout", calibration_size=6)
+    f.fit(X, y)
+    X_future = panel_future(X, 3)
+    pred = f.predict(X_future)
+    assert np.isfinite(pred).all()
+    last = y.groupby(X["store"]).last()[X_future["store"]].to_numpy()
+    # window_norm="last" keeps each series at its own level
+    assert (np.abs(pred.to_numpy() - last) < 10).all()
+    intervals = f.predict_interval(X_future, coverage=0.8)
+    assert list(intervals.columns) == ["prediction", "lower", "upper"]
+    np.testing.assert_allclose(intervals["prediction"], pred)
+    assert (intervals["lower"] <= intervals["upper"]).all()
+    # residuals pooled over the three series: six origins each at step 1
+    assert len(f.residuals_[0]) == 3 * 6
+    assert f.score(X_future, pd.Series(last, index=X_future.index)) <= 1.0
+
+
+def test_panel_update_extends_each_series():
+    """update appends rows to their own series; the next forecast starts after them."""
+    X, y = panel()
+    f = LSTMForecaster(_LastValue(), window_length=5, window_norm=None, series_id="store")
+    f.fit(X.iloc[:-6], y.iloc[:-6])
+    f.update(X.iloc[-6:], y.iloc[-6:])
+    X_future = panel_future(X, 2)
+    pred = f.predict(X_future)
+    expected = y.groupby(X["store"]).last()[X_future["store"]]
+    np.testing.assert_allclose(pred.to_numpy(), expected.to_numpy(), rtol=1e-6)
+
+
+def test_panel_pickle_and_clone():
+    import pickle
+
+    X, y = panel()
+    f = tiny(series_id="store").fit(X, y)
+    X_future = panel_future(X, 2)
+    again = pickle.loads(pickle.dumps(f))
+    np.testing.assert_allclose(again.predict(X_future), f.predict(X_future))
+    assert clone(f).get_params()["series_id"] == "store"
+
+
+def test_panel_errors():
+    """Missing id column, unknown series, misaligned rows, forecast(steps)."""
+    X, y = panel()
+    f = LSTMForecaster(_LastValue(), window_length=5, window_norm=None, series_id="store")
+    with pytest.raises(ValueError, match="no such column"):
+        f.fit(X.drop(columns="store"), y)
+    with pytest.raises(ValueError, match="not a covariate"):
+        clone(f).set_params(past_covariates=["store"]).fit(X, y)
+    short = X["store"] != "b"
+    with pytest.raises(ValueError, match=r"series 'b' of y has 3 rows"):
+        f.fit(pd.concat([X[short], X[~short].iloc[:3]]), pd.concat([y[short], y[~short].iloc[:3]]))
+    f.fit(X, y)
+    X_future = panel_future(X, 2)
+    unknown = X_future.assign(store="z")
+    with pytest.raises(ValueError, match=r"series \['z'\] that were not seen"):
+        f.predict(unknown)
+    late = X_future.copy()
+    late.index = late.index + pd.DateOffset(months=1)
+    with pytest.raises(ValueError, match="follow the history of series"):
+        f.predict(late)
+    with pytest.raises(ValueError, match="lacks the future-known"):
+        f.predict(X_future.drop(columns="promo"))
+    with pytest.raises(ValueError, match="fitted on a panel"):
+        f.forecast(3)
+
+
+def test_panel_time_series_split_cuts_on_shared_timestamps():
+    """Every split cuts all series at the same date; cross_val_score runs."""
+    from sklstm import PanelTimeSeriesSplit
+
+    X, y = panel(lengths=(30, 30, 30))
+    cv = PanelTimeSeriesSplit(n_splits=3, test_size=4)
+    splits = list(cv.split(X))
+    assert len(splits) == cv.get_n_splits() == 3
+    for train, test in splits:
+        assert X.index[train].max() < X.index[test].min()
+        # every series has 4 test rows, right after its training rows
+        assert (X["store"].iloc[test].value_counts() == 4).all()
+        assert set(X["store"].iloc[train]) == {"a", "b", "c"}
+    assert len(splits[-1][1]) == 12 and splits[-1][1].max() == len(X) - 1
+    f = LSTMForecaster(_LastValue(), window_length=5, window_norm=None, series_id="store")
+    scores = cross_val_score(f, X, y, cv=cv)
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+    with pytest.raises(TypeError, match="index of a DataFrame"):
+        next(cv.split(X.to_numpy()))

@@ -113,3 +113,11 @@ def test_onnx_refuses_what_it_cannot_export(tmp_path):
         export_onnx(object(), tmp_path / "c.onnx")
     with pytest.raises(Exception, match="not fitted"):
         export_onnx(LSTMRegressor(), tmp_path / "d.onnx")
+
+
+def test_onnx_refuses_quantile_models(tmp_path):
+    """A model fitted with quantiles predicts several values per target."""
+    rng = np.random.RandomState(0)
+    reg = LSTMRegressor(**FAST, quantiles=[0.1, 0.9]).fit(rng.randn(12, 8), rng.randn(12))
+    with pytest.raises(ValueError, match="quantiles"):
+        export_onnx(reg, tmp_path / "q.onnx")

@@ -504,3 +504,123 @@ def test_window_norm_survives_save_and_load(tmp_path):
     save_model(reg, tmp_path / "model.sklstm")
     again = load_model(tmp_path / "model.sklstm")
     np.testing.assert_allclose(again.predict(X + 50.0), reg.predict(X + 50.0))
+
+
+# --- quantiles (pinball loss) --------------------------------------------
+
+QUANTILE = {**FAST, "max_epochs": 30, "lr": 1e-2}
+
+
+@pytest.fixture(scope="module")
+def quantile_fitted():
+    """A quantile regressor on a noisy toy problem (read-only)."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(600, 6)
+    y = X[:, -1] + 0.5 * rng.randn(600)
+    reg = LSTMRegressor(**QUANTILE, quantiles=[0.9, 0.1, 0.5]).fit(X[:400], y[:400])
+    return reg, X[400:], y[400:]
+
+
+def test_pinball_loss_by_hand():
+    """The pinball loss is max(tau r, (tau - 1) r), averaged over every element."""
+    from sklstm._modules import _PinballLoss
+
+    loss = _PinballLoss([0.1, 0.9])
+    # two targets, two levels each (target-major), one sample
+    pred = torch.tensor([[0.0, 1.0, 2.0, 2.0]])
+    target = torch.tensor([[0.5, 1.0]])
+    # target 0.5: r = 0.5 at 0.1 -> 0.05, r = -0.5 at 0.9 -> 0.05
+    # target 1.0: r = -1 at 0.1 -> 0.9, r = -1 at 0.9 -> 0.1
+    assert loss(pred, target).item() == pytest.approx((0.05 + 0.05 + 0.9 + 0.1) / 4)
+    loss.reduction = "none"
+    assert loss(pred, target).shape == (1, 2, 2)
+
+
+def test_quantiles_cover_roughly_their_level(quantile_fitted):
+    """About 10 % of held-out targets fall below q0.1 and 90 % below q0.9."""
+    reg, X, y = quantile_fitted
+    q = reg.predict_quantiles(X)
+    assert q.shape == (len(X), 3)
+    np.testing.assert_array_equal(reg.quantiles_, [0.1, 0.5, 0.9])
+    assert 0.03 <= (y < q[:, 0]).mean() <= 0.2
+    assert 0.8 <= (y < q[:, 2]).mean() <= 0.97
+    assert (np.diff(q, axis=1) >= 0).all()
+    np.testing.assert_allclose(reg.predict(X), q[:, 1])
+
+
+def test_quantiles_2d_targets_and_median_choice(rng):
+    """A 2D y keeps its outputs; predict returns the level closest to 0.5."""
+    X = rng.randn(40, 5)
+    Y = np.column_stack([X[:, -1], 100 + 10 * X[:, -2]])
+    reg = LSTMRegressor(**FAST, quantiles=[0.2, 0.45, 0.8]).fit(X, Y)
+    q = reg.predict_quantiles(X[:4])
+    assert q.shape == (4, 2, 3)
+    assert (np.diff(q, axis=2) >= 0).all()
+    np.testing.assert_allclose(reg.predict(X[:4]), q[:, :, 1])
+    # sample weights go through the pinball loss with reduction="none"
+    LSTMRegressor(**FAST, quantiles=[0.5]).fit(X, Y, sample_weight=np.ones(40))
+
+
+def test_quantiles_sorted_even_when_the_network_crosses(quantile_fitted):
+    """predict_quantiles sorts the raw outputs across the levels."""
+    reg, X, _ = quantile_fitted
+    raw = reg._predict_outputs(X, dtype=np.float64)
+    expected = np.sort(raw * reg._target_scale + reg._target_mean, axis=1)
+    np.testing.assert_allclose(reg.predict_quantiles(X), expected)
+
+
+def test_quantiles_save_load_and_pickle(quantile_fitted, tmp_path):
+    """The pinball loss and its levels survive save_model/load_model and pickle."""
+    from sklstm import load_model, save_model
+    from sklstm._modules import _PinballLoss
+
+    reg, X, _ = quantile_fitted
+    save_model(reg, tmp_path / "q.sklstm")
+    for again in (load_model(tmp_path / "q.sklstm"), pickle.loads(pickle.dumps(reg))):
+        np.testing.assert_allclose(again.predict_quantiles(X), reg.predict_quantiles(X))
+        np.testing.assert_array_equal(again.quantiles_, reg.quantiles_)
+        assert isinstance(again.net_.criterion_, _PinballLoss)
+        np.testing.assert_allclose(again.net_.criterion_.quantiles, reg.quantiles_)
+
+
+def test_quantiles_warm_start_refuses_new_levels(rng):
+    """The levels fix the network's output size: a warm fit refuses a change."""
+    X, y = rng.randn(30, 5), rng.randn(30)
+    reg = LSTMRegressor(**FAST, quantiles=[0.1, 0.9], warm_start=True).fit(X, y)
+    reg.set_params(quantiles=[0.5])
+    with pytest.raises(ValueError, match="quantiles"):
+        reg.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "quantiles, message",
+    [([], "non-empty"), ([0.0, 0.5], "strictly between"), ([0.5, 1.2], "strictly between"),
+     ([0.5, 0.5], "twice"), ([["a"]], "non-empty")],
+)
+def test_quantiles_bad_values(rng, quantiles, message):
+    X, y = rng.randn(20, 4), rng.randn(20)
+    with pytest.raises(ValueError, match=message):
+        LSTMRegressor(**FAST, quantiles=quantiles).fit(X, y)
+
+
+def test_predict_quantiles_needs_quantiles(fitted):
+    reg, X, _ = fitted
+    with pytest.raises(ValueError, match="set quantiles"):
+        reg.predict_quantiles(X)
+
+
+def test_window_norm_keeps_covariate_values(rng):
+    """Only the first feature is centred: a constant covariate still reaches
+    the network (centred too, it would be zero in every window)."""
+    X = np.concatenate(
+        [np.cumsum(rng.randn(40, 6, 1), axis=1), np.repeat(rng.rand(40, 1, 1), 6, axis=1)],
+        axis=2,
+    )
+    reg = LSTMRegressor(**FAST, window_norm="last").fit(X, X[:, -1, 0] + X[:, 0, 1])
+    low, high = X.copy(), X.copy()
+    low[:, :, 1], high[:, :, 1] = 0.0, 1.0
+    assert not np.allclose(reg.predict(low), reg.predict(high))
+    # the level of the first feature still carries over exactly
+    shifted = X.copy()
+    shifted[:, :, 0] += 100.0
+    np.testing.assert_allclose(reg.predict(shifted) - reg.predict(X), 100.0, rtol=1e-4)

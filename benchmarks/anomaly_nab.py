@@ -48,8 +48,6 @@ import time
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.ensemble import IsolationForest
-
 from _nab_scoring import (
     load_nab_file,
     load_profile,
@@ -57,6 +55,7 @@ from _nab_scoring import (
     normalised_score,
     probationary_length,
 )
+from sklearn.ensemble import IsolationForest
 
 from sklstm import LSTMAnomalyDetector, SlidingWindowTransformer
 

@@ -79,6 +79,38 @@ def timed(fn, *args):
     return time.perf_counter() - start
 
 
+def latencies(det, data, windows, calls):
+    """Median wall time (microseconds) of each one-point scoring variant."""
+    buffer = collections.deque(data[: WINDOW - 1, 0], maxlen=WINDOW)
+
+    def stream_step(value):
+        buffer.append(value)
+        window = np.asarray(buffer, dtype=np.float64).reshape(1, WINDOW, 1)
+        return det.score_samples(window)[0]
+
+    stream = AnomalyStream(det)  # no refits: the scoring step alone
+    for value in data[: WINDOW - 1, 0]:
+        stream.update(value)
+
+    variants = {
+        "score": lambda i: det.score_samples(windows[i : i + 1]),
+        "decision": lambda i: det.decision_function(windows[i : i + 1]),
+        "predict": lambda i: det.predict(windows[i : i + 1]),
+        "eight": lambda i: det.score_samples(np.ascontiguousarray(windows[i - 7 : i + 1])),
+        "nocache": lambda i: uncached_scores(det, windows[i : i + 1]),
+        "stream": lambda i: stream_step(data[i, 0]),
+        "helper": lambda i: stream.update(data[i, 0]),
+    }
+    times = {k: [] for k in variants}
+    for fn in variants.values():  # warm up
+        fn(2000)
+    for call in range(calls):
+        i = 2000 + call % 2000
+        for k, fn in variants.items():
+            times[k].append(timed(fn, i))
+    return {k: 1e6 * statistics.median(v) for k, v in times.items()}
+
+
 def main():
     args = parse_args()
     default_threads = torch.get_num_threads()
@@ -106,34 +138,7 @@ def main():
         ).fit(windows[:2000])
         for threads in thread_counts:
             torch.set_num_threads(threads)
-            buffer = collections.deque(data[: WINDOW - 1, 0], maxlen=WINDOW)
-
-            def stream_step(value):
-                buffer.append(value)
-                window = np.asarray(buffer, dtype=np.float64).reshape(1, WINDOW, 1)
-                return det.score_samples(window)[0]
-
-            stream = AnomalyStream(det)  # no refits: the scoring step alone
-            for value in data[: WINDOW - 1, 0]:
-                stream.update(value)
-
-            variants = {
-                "score": lambda i: det.score_samples(windows[i : i + 1]),
-                "decision": lambda i: det.decision_function(windows[i : i + 1]),
-                "predict": lambda i: det.predict(windows[i : i + 1]),
-                "eight": lambda i: det.score_samples(windows[i - 7 : i + 1]),
-                "nocache": lambda i: uncached_scores(det, windows[i : i + 1]),
-                "stream": lambda i: stream_step(data[i, 0]),
-                "helper": lambda i: stream.update(data[i, 0]),
-            }
-            times = {k: [] for k in variants}
-            for k in variants:  # warm up
-                variants[k](2000)
-            for call in range(args.calls):
-                i = 2000 + call % 2000
-                for k, fn in variants.items():
-                    times[k].append(timed(fn, i))
-            us = {k: 1e6 * statistics.median(v) for k, v in times.items()}
+            us = latencies(det, data, windows, args.calls)
             # the periodic warm-start refit on the most recent rows
             refit = copy.deepcopy(det).set_params(
                 warm_start=True, max_epochs=REFIT_EPOCHS

@@ -8,7 +8,7 @@ from sklearn.exceptions import NotFittedError
 from sklstm import AnomalyStream, LSTMAnomalyDetector
 
 WINDOW = 8
-PARAMS = dict(hidden_size=4, max_epochs=3, batch_size=32, lr=0.01, random_state=0)
+PARAMS = {"hidden_size": 4, "max_epochs": 3, "batch_size": 32, "lr": 0.01, "random_state": 0}
 
 
 def _series(n=160, n_features=1):

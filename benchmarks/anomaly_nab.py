@@ -1,9 +1,16 @@
-"""LSTMAnomalyDetector on the NAB realKnownCause series, with NAB's scoring.
+"""LSTMAnomalyDetector on NAB series (realKnownCause by default), with NAB's scoring.
 
-Runs the detector on the seven series of the Numenta Anomaly Benchmark's
-``realKnownCause`` folder and scores its detections with NAB's standard
-profile (``_nab_scoring.py``: our implementation of the rules of Lavin &
-Ahmad, 2015). Every series is cut into one window per row
+Runs the detector on the series of the Numenta Anomaly Benchmark's
+``realKnownCause`` folder (or of the folders given by ``--categories``,
+``all`` for the 58 series of the corpus) and scores its detections with
+NAB's three profiles, standard, reward_low_FP_rate and reward_low_FN_rate
+(``_nab_scoring.py``: our implementation of the rules of Lavin & Ahmad,
+2015; the weights are checked against NAB's ``labels/profiles.json``),
+each normalised over the files run. With several categories it also
+reports the realKnownCause files (where the configuration was chosen) and
+the others apart, and false positives per series for each category; on the
+full corpus it prints NAB's published full-corpus scores beside ours. Every
+series is cut into one window per row
 (``SlidingWindowTransformer``) and the detector is fitted on the windows of
 the first 15 % of the rows, NAB's probationary fraction. (NAB's scorer caps
 the unscored probationary period at 750 rows, so on the longer files some
@@ -27,8 +34,15 @@ No label is used by the detector, its threshold or the post-processing.
 
 The same windows (flattened) go through an ``IsolationForest`` baseline with
 its own ``contamination="auto"`` threshold and the same post-processing. The
-published NAB detectors, re-scored on the same seven files, are read from
-``nab_realKnownCause_subset_scores.csv``.
+published NAB detectors, re-scored on the seven realKnownCause files, are
+read from ``nab_realKnownCause_subset_scores.csv``, and their full-corpus
+scores from ``nab_final_results_full_corpus.json``.
+
+``--smoothing h`` compares a causal EWMA of the distance (half-life ``h``
+rows) with the threshold instead of the distance; a table compares the
+half-lives 0, 2, 4, 8 and 16. ``--save-scores FILE`` keeps every row's score
+and threshold, and ``--from-scores FILE`` evaluates them again without
+refitting.
 
 Usage::
 
@@ -36,6 +50,9 @@ Usage::
     python benchmarks/anomaly_nab.py path/to/NAB --seed 1
     python benchmarks/anomaly_nab.py --methods reconstruction --modes online
     python benchmarks/anomaly_nab.py --strict-probation
+    python benchmarks/anomaly_nab.py --categories all --methods reconstruction \
+        --modes online static --save-scores full.pkl
+    python benchmarks/anomaly_nab.py --categories all --from-scores full.pkl --smoothing 8
 """
 
 import argparse

@@ -69,7 +69,7 @@ def series(n, seed):
 
 def uncached_scores(det, window):
     """score_samples with the float64 copy made again (the old behaviour)."""
-    anomaly_module._SCORING_COPIES.clear()
+    anomaly_module._forget_scoring_copy(det.module_)
     return det.score_samples(window)
 
 

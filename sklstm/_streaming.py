@@ -22,7 +22,9 @@ class AnomalyStream:
     ``refit_every`` points it refits the detector on the windows of the
     most recent ``refit_rows`` points (a warm start of ``refit_epochs``
     epochs, which also refits the error distribution and the threshold), so
-    that the detector follows a drifting series; this is the online
+    that the detector follows a drifting series; the first refit waits
+    until ``refit_rows + window_length - 1`` points have been passed, so
+    that it has all of them; this is the online
     protocol of ``benchmarks/anomaly_nab.py``. Every point is scored by the
     model fitted before it arrived.
 
@@ -70,10 +72,10 @@ class AnomalyStream:
     >>> series = np.sin(np.arange(300) / 5.0)
     >>> windows, _ = make_windows(series[:200], window_length=10)
     >>> det = LSTMAnomalyDetector(hidden_size=4, max_epochs=2, random_state=0)
-    >>> stream = AnomalyStream(det.fit(windows), refit_every=50)
+    >>> stream = AnomalyStream(det.fit(windows), refit_every=20, refit_rows=40)
     >>> values = [stream.update(x) for x in series[200:]]
     >>> len(values), stream.n_refits_
-    (100, 2)
+    (100, 3)
     """
 
     def __init__(
@@ -177,8 +179,11 @@ class AnomalyStream:
     def _refit(self):
         points = np.array(self._points)
         n_windows = len(points) - self.window_length_ + 1
-        if n_windows < 2:
-            return  # not enough points yet; try again at the next point
+        if n_windows < self._rows:
+            # fewer than refit_rows points since the start: a refit on them
+            # would fit the error distribution on a handful of windows, so
+            # wait, and refit as soon as there are enough
+            return
         windows = np.lib.stride_tricks.sliding_window_view(
             points, self.window_length_, axis=0
         ).transpose(0, 2, 1)

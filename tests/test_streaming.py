@@ -57,14 +57,13 @@ def test_stream_refit_schedule(fitted, monkeypatch):
     stream = AnomalyStream(det, refit_every=20, refit_rows=15, refit_epochs=2)
     values = [stream.update(x) for x in series[100:]]
     assert len(values) == 60
-    assert stream.n_refits_ == len(seen) == 3
-    for k, (X, warm, epochs) in enumerate(seen):
-        end = 100 + 20 * (k + 1)  # the refit after point end - 1
-        # the last 15 windows, or those of the points seen so far
-        start = max(100, end - 15 - WINDOW + 1)
-        np.testing.assert_array_equal(X, _windows(series[start:end]))
+    # the first refit waits for 15 full windows (22 points), then every 20
+    assert stream.n_refits_ == len(seen) == 2
+    for (X, warm, epochs), end in zip(seen, [122, 142]):
+        # the refit after point end - 1: the windows of the last 15 points
+        np.testing.assert_array_equal(X, _windows(series[end - 15 - WINDOW + 1 : end]))
         assert warm and epochs == 2
-    assert stream.detector_.n_iter_ == n_iter + 3 * 2
+    assert stream.detector_.n_iter_ == n_iter + 2 * 2
     assert det.n_iter_ == n_iter  # the detector passed in is not refitted
     # refit_rows defaults to three times refit_every
     stream = AnomalyStream(det, refit_every=5, refit_epochs=1)
@@ -85,12 +84,12 @@ def test_stream_smoothing_is_an_ewma_of_the_distance(fitted):
 def test_stream_multivariate():
     series = _series(n=60, n_features=2)
     det = LSTMAnomalyDetector(**PARAMS).fit(_windows(series[:40]))
-    stream = AnomalyStream(det, refit_every=10)
+    stream = AnomalyStream(det, refit_every=10, refit_rows=5)
     values = np.array([stream.update(x) for x in series[40:]])
     expected = det.decision_function(_windows(series[40:]))
-    # the first refit comes after point 10; the windows before it match
-    np.testing.assert_allclose(values[WINDOW - 1 : 10], expected[:3], rtol=1e-10)
-    assert stream.n_refits_ == 2
+    # the first refit comes after point 12 (5 full windows); those before match
+    np.testing.assert_allclose(values[WINDOW - 1 : 12], expected[:5], rtol=1e-10)
+    assert stream.n_refits_ == 1
     with pytest.raises(ValueError, match="2 feature"):
         stream.update(1.0)
 

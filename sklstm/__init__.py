@@ -7,12 +7,14 @@ from ._onnx import export_onnx
 from ._persistence import load_model, resume_fit, save_model
 from ._preprocessing import SequenceImputer, SequenceScaler
 from ._regressor import LSTMRegressor
+from ._streaming import AnomalyStream
 from ._text import TextTokenizer
 from ._windowing import SlidingWindowTransformer, make_windows
 
 from ._version import __version__
 
 __all__ = [
+    "AnomalyStream",
     "LSTMAnomalyDetector",
     "LSTMClassifier",
     "LSTMForecaster",

@@ -2,6 +2,8 @@
 
 import copy
 import math
+import threading
+import weakref
 
 import numpy as np
 import torch
@@ -9,12 +11,13 @@ from scipy.linalg import pinvh
 from sklearn.base import OutlierMixin
 from sklearn.covariance import ledoit_wolf
 
-from ._base import _BaseLSTMEstimator, _FitData
-from ._data import _feature_stats, _take
+from ._base import _PREDICT_STEPS, _SMALL_ROWS, _BaseLSTMEstimator, _FitData
+from ._data import _feature_stats, _flush_denormal, _take
 from ._modules import _ForecastErrorNet, _MeanSquare, _ReconstructionErrorNet
 from ._validation import (
     StrOptions,
     _fit_context,
+    _passes_quick_check,
     _real_interval,
     check_is_fitted,
     check_sequences,
@@ -31,6 +34,20 @@ _RIDGE = 1e-6
 # most features whose error covariance is modelled (a 2,048 x 2,048 matrix
 # is 32 MiB; 1e5 features would need 75 GiB)
 _MAX_FEATURES = 2048
+
+# The float64 copy of each fitted network that scores on CPU, keyed by the
+# network itself, so that it is made once per fit rather than on every call
+# (copying the network costs more than scoring a window with it). It lives
+# outside the estimator: it is never pickled or saved, and it goes with the
+# network it was copied from. Every fit (warm starts and resume_fit included)
+# drops the entry of its network before training and again after it, and a
+# new or unpickled estimator has a new network. Each entry also records the
+# version counters of the network's parameters and buffers, so that weights
+# changed in place by hand (``load_state_dict``, ``copy_``) are copied again.
+# (Fused optimizer steps do not increase those counters, so the fit drops the
+# entry explicitly.)
+_SCORING_COPIES = weakref.WeakKeyDictionary()
+_SCORING_COPIES_LOCK = threading.Lock()
 
 
 class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
@@ -402,6 +419,7 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
                 "fit one detector per group of features."
             )
         train, _ = self._holdout_split(seqs)
+        _forget_scoring_copy(vars(self).get("module_"))
         init_module = None
         if not warm:
             target_mean, target_scale = _feature_stats(train)
@@ -421,6 +439,7 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
     def _after_training(self, seqs):
         """Fit the error distribution and the threshold on the held-out part."""
         _, holdout = self._holdout_split(seqs)
+        _forget_scoring_copy(self.module_)
         steps = self._step_errors(holdout)
         if steps.shape[0] >= 2:
             covariance = ledoit_wolf(steps)[0]
@@ -456,9 +475,12 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
             Minus the Mahalanobis distance of each sequence's forecast or
             reconstruction error.
         """
-        check_is_fitted(self)
-        seqs = check_sequences(self, X, reset=False)
-        return -self._distances(seqs)
+        distance = self._small_distances(X)
+        if distance is None:
+            check_is_fitted(self)
+            seqs = check_sequences(self, X, reset=False)
+            distance = self._distances(seqs)
+        return -distance
 
     def decision_function(self, X):
         """Shifted score: negative for anomalies, positive for normal samples.
@@ -519,7 +541,7 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
         module = self.module_
         device = next(module.parameters()).device
         if device.type == "cpu" and self.precision == "float32":
-            module = copy.deepcopy(module).double()
+            module = _scoring_copy(module)
         return self._map_batches(seqs, self._module_call(module), dtype=np.float64)
 
     def _step_errors(self, seqs):
@@ -533,21 +555,95 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
         valid = np.arange(errors.shape[1])[None, :] < lengths[:, None]
         return errors[valid]
 
+    def _small_distances(self, X):
+        """Distances of a few windows by the short path, or None.
+
+        Streaming code scores one new window per arriving point, where the
+        general path's validation and batching cost more than the network.
+        A small C-contiguous float array of the fitted shape, with finite
+        values, of a detector that scores on CPU in float32 precision, goes
+        straight to the cached float64 copy of the network; anything else
+        returns None and takes the general path, which validates it and
+        words any error. Both paths give the same numbers.
+        """
+        fitted = vars(self)
+        if (
+            "module_" not in fitted
+            or "_error_precision" not in fitted
+            or self.precision != "float32"
+            or not _passes_quick_check(self, X, _PREDICT_STEPS)
+            or len(X) > _SMALL_ROWS
+            or len(X) == 0
+        ):
+            return None
+        module = self.module_
+        if next(module.parameters()).device.type != "cpu":
+            return None
+        module = _scoring_copy(module)
+        # the general path rounds the inputs to float32, as training does
+        Xt = torch.from_numpy(X)
+        if X.dtype != np.float32:
+            Xt = Xt.float()
+        Xt = Xt.double()
+        if X.ndim == 2:
+            Xt = Xt[:, :, None]
+        with torch.inference_mode(), _flush_denormal():
+            errors = module(Xt).numpy()
+        return self._distance_of_errors(errors, None)
+
     def _distances(self, seqs):
         """Mahalanobis distance of each sequence's error."""
-        errors = self._errors(seqs) - self.error_mean_
+        return self._distance_of_errors(self._errors(seqs), seqs)
+
+    def _distance_of_errors(self, errors, seqs):
+        """Distance of each sequence from its errors (``seqs``: their lengths)."""
+        errors = errors - self.error_mean_
         squared = np.einsum(
             "...i,ij,...j->...", errors, self._error_precision, errors
         )
         squared = np.maximum(squared, 0.0)
         if squared.ndim == 2:
-            lengths = _lengths(seqs)
+            lengths = None if seqs is None else _lengths(seqs)
             if lengths is None:
                 squared = squared.mean(axis=1)
             else:
                 valid = np.arange(squared.shape[1])[None, :] < lengths[:, None]
                 squared = (squared * valid).sum(axis=1) / lengths
         return np.sqrt(squared)
+
+
+def _versions(tensors):
+    """Version counter and storage of each tensor.
+
+    The counter grows with every in-place change; the storage changes when
+    a tensor's ``.data`` is replaced (``module.to``).
+    """
+    return [(t._version, t.data_ptr()) for t in tensors]
+
+
+def _forget_scoring_copy(module):
+    """Drop the scoring copy of ``module`` (its weights are about to change)."""
+    if module is not None:
+        with _SCORING_COPIES_LOCK:
+            _SCORING_COPIES.pop(module, None)
+
+
+def _scoring_copy(module):
+    """The float64 copy of ``module`` (in eval mode), made once per state."""
+    with _SCORING_COPIES_LOCK:
+        cached = _SCORING_COPIES.get(module)
+    if cached is not None and _versions(cached[0]) == cached[1]:
+        return cached[2]
+    # the tensors are listed once per copy (listing them walks the module
+    # tree, which costs a fifth of scoring one window)
+    tensors = list(module.parameters()) + list(module.buffers())
+    versions = _versions(tensors)
+    double = copy.deepcopy(module).double().eval()
+    for tensor in double.parameters():
+        tensor.requires_grad_(False)
+    with _SCORING_COPIES_LOCK:
+        _SCORING_COPIES[module] = (tensors, versions, double)
+    return double
 
 
 def _lengths(seqs):

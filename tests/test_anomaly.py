@@ -259,3 +259,65 @@ def test_anomaly_detector_cuda_scores_the_spike(series):
     scores = det.score_samples(_windows(dirty))
     assert scores.shape == (len(dirty),)
     assert np.argmin(scores) == SPIKE
+
+
+def test_anomaly_detector_scoring_copy_cached_and_refreshed(series):
+    """The float64 scoring network is copied once per state of the network."""
+    from sklstm._anomaly import _scoring_copy
+
+    clean, dirty = series
+    X = _windows(clean[:N_TRAIN])
+    det = LSTMAnomalyDetector(method="reconstruction", **{**PARAMS, "max_epochs": 3})
+    det.fit(X)
+    attributes = set(vars(det))
+    before = det.score_samples(_windows(dirty))
+    assert _scoring_copy(det.module_) is _scoring_copy(det.module_)
+    # the cache is not an attribute: pickling and save_model see no change
+    assert set(vars(det)) == attributes
+    # a warm-start refit changes the network in place: a new copy scores
+    first = _scoring_copy(det.module_)
+    det.set_params(warm_start=True, max_epochs=2).fit(_windows(dirty[:N_TRAIN]))
+    assert _scoring_copy(det.module_) is not first
+    after = det.score_samples(_windows(dirty))
+    assert not np.allclose(before, after)
+    fresh = pickle.loads(pickle.dumps(det))
+    np.testing.assert_array_equal(after, fresh.score_samples(_windows(dirty)))
+    # weights loaded in place are seen too
+    state = {k: v.clone() for k, v in fresh.module_.state_dict().items()}
+    with torch.no_grad():
+        for p in det.module_.parameters():
+            p.mul_(0.5)
+    assert not np.allclose(after, det.score_samples(_windows(dirty)))
+    det.module_.load_state_dict(state)
+    np.testing.assert_array_equal(after, det.score_samples(_windows(dirty)))
+
+
+@pytest.mark.parametrize("method", ["forecast", "reconstruction"])
+def test_anomaly_detector_newest_window_short_path_matches(method, series):
+    """One or a few windows (the streaming case) score as in a long batch."""
+    clean, dirty = series
+    det = LSTMAnomalyDetector(method=method, **{**PARAMS, "max_epochs": 2})
+    det.fit(_windows(clean[:N_TRAIN]))
+    X = np.ascontiguousarray(_windows(dirty))
+    full = det.score_samples(np.asfortranarray(X))  # the general path
+    for rows in [slice(SPIKE, SPIKE + 1), slice(len(X) - 5, len(X))]:
+        part = np.ascontiguousarray(X[rows])
+        np.testing.assert_allclose(det.score_samples(part), full[rows], rtol=1e-12)
+        np.testing.assert_allclose(
+            det.decision_function(part), full[rows] - det.offset_, rtol=1e-12
+        )
+        # the same numbers through the general path (not C-contiguous)
+        np.testing.assert_allclose(
+            det.score_samples(np.asfortranarray(part)), full[rows], rtol=1e-12
+        )
+    # 2D univariate input and float32 take the short path too
+    newest = np.ascontiguousarray(X[-1:, :, 0])
+    np.testing.assert_allclose(det.score_samples(newest), full[-1:], rtol=1e-12)
+    np.testing.assert_allclose(
+        det.score_samples(newest.astype(np.float32)), full[-1:], rtol=1e-12
+    )
+    # bad input still gets the general path's errors
+    with pytest.raises(ValueError):
+        det.score_samples(np.full((1, WINDOW, 1), np.nan))
+    with pytest.raises(ValueError):
+        det.score_samples(np.zeros((1, WINDOW + 1, 1)))

@@ -221,7 +221,7 @@ def plot_forecast(y_true, y_pred, *, y_train=None, index=None, ax=None):
     return ax
 
 
-def plot_anomalies(series, scores, labels=None, *, threshold=None, ax=None):
+def plot_anomalies(series, scores, labels=None, *, threshold=None, windows=None, ax=None):
     """Plot a series, its anomaly scores and the points flagged as anomalies.
 
     The series is drawn on ``ax`` with a marker on every flagged time step;
@@ -246,6 +246,11 @@ def plot_anomalies(series, scores, labels=None, *, threshold=None, ax=None):
         Score below which a time step is abnormal, drawn on the score axis:
         ``0`` for ``decision_function`` scores, the detector's ``offset_``
         for ``score_samples``. None draws no threshold.
+    windows : list of (start, end) pairs, default=None
+        Labelled anomaly windows (ground truth, for example NAB's label
+        windows), shaded behind the series. ``start`` and ``end`` are
+        positions on the x axis: index values (timestamps for a
+        ``DatetimeIndex``) or row numbers for an array. None shades nothing.
     ax : matplotlib Axes, default=None
         Axes to draw the series on. None creates a new figure.
 
@@ -280,6 +285,9 @@ def plot_anomalies(series, scores, labels=None, *, threshold=None, ax=None):
     array([20, 35])
     >>> [text.get_text() for text in ax.get_legend().get_texts()]
     ['series', 'anomalies (2)', 'anomaly score', 'threshold']
+    >>> ax = plot_anomalies(series, scores, labels, threshold=-1, windows=[(18, 22)])
+    >>> ax.get_legend().get_texts()[-1].get_text()
+    'labelled windows (1)'
     >>> plt.close("all")
     """
     values = _values("series", series, allow_2d=True)
@@ -310,6 +318,15 @@ def plot_anomalies(series, scores, labels=None, *, threshold=None, ax=None):
         flagged = score < threshold
     else:
         flagged = None
+
+    if windows is not None:
+        windows = list(windows)
+        for i, window in enumerate(windows):
+            if not isinstance(window, (tuple, list)) or len(window) != 2:
+                raise ValueError(
+                    f"windows must be a list of (start, end) pairs; item {i} is "
+                    f"{window!r}."
+                )
 
     x = _index_of(series)
     if x is None:
@@ -346,6 +363,17 @@ def plot_anomalies(series, scores, labels=None, *, threshold=None, ax=None):
     if threshold is not None:
         right.axhline(
             threshold, color="tab:red", linestyle="--", linewidth=1.0, label="threshold"
+        )
+    for i, (start, end) in enumerate(windows or ()):
+        if isinstance(x, pd.DatetimeIndex):
+            start, end = pd.Timestamp(start), pd.Timestamp(end)
+        right.axvspan(
+            start,
+            end,
+            color="tab:green",
+            alpha=0.15,
+            linewidth=0,
+            label=f"labelled windows ({len(windows)})" if i == 0 else None,
         )
     _label_time_axis(ax, x, series)
     ax.set_ylabel(names[0] if len(names) == 1 else "value")

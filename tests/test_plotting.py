@@ -251,6 +251,28 @@ def test_plot_anomalies_legend_sits_above_the_data(tmp_path):
     _render(ax, tmp_path)
 
 
+def test_plot_anomalies_shades_the_labelled_windows(tmp_path):
+    """Labelled windows are shaded spans on a date axis, counted in the legend."""
+    dates = pd.date_range("2024-01-01", periods=48, freq="h")
+    series = pd.Series(np.sin(np.arange(48) / 3.0), index=dates)
+    windows = [(dates[5], dates[9]), ("2024-01-02 06:00", "2024-01-02 10:00")]
+    ax = plot_anomalies(series, -np.abs(series.to_numpy()), threshold=-0.9, windows=windows)
+    _render(ax, tmp_path)
+    spans = [p for p in ax.right_ax.patches if p.get_label() != "_nolegend_"]
+    assert len(ax.right_ax.patches) == 2
+    import matplotlib.dates as mdates
+
+    left = min(p.get_x() for p in ax.right_ax.patches)
+    assert mdates.num2date(left).replace(tzinfo=None) == dates[5].to_pydatetime()
+    assert _legend_texts(ax)[-1] == "labelled windows (2)"
+    assert spans
+
+
+def test_plot_anomalies_rejects_windows_that_are_not_pairs():
+    with pytest.raises(ValueError, match=r"windows must be a list of \(start, end\) pairs"):
+        plot_anomalies(np.arange(5.0), np.zeros(5), windows=[3])
+
+
 def test_plot_anomalies_flags_scores_below_the_threshold_without_labels(tmp_path):
     """Without labels, the steps scoring below the threshold are marked."""
     scores = np.array([0.5, -0.2, 0.1, -1.0, 0.3])

@@ -402,7 +402,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
         """The untrained network for the fitted input size and classes."""
         params = self._encoder_params(self.input_size_)
         if self.vocab_size is not None:
-            # ecosystem: the fitted size, which "auto" takes from the data (models
+            # the fitted size, which "auto" takes from the data (models
             # saved before vocab_size_ existed have the int parameter)
             vocab = getattr(self, "vocab_size_", self.vocab_size)
             params.update(vocab_size=vocab, embedding_dim=self.embedding_dim)

@@ -221,7 +221,6 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
     _parameter_constraints = {
         **_BaseLSTMEstimator._parameter_constraints,
         "scale_target": ["boolean"],
-        # window_norm: added for LSTMForecaster
         "window_norm": [StrOptions({"last", "mean"}), None],
         "quantiles": [list, tuple, np.ndarray, None],
     }
@@ -447,7 +446,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
 
     def _build_module(self):
         """The untrained network for the fitted input size and outputs."""
-        # window_norm and the target statistics: added for LSTMForecaster
+        # window_norm needs the target statistics to add the reference back
         # with quantiles: one output per target and level, target-major
         n_levels = 1 if getattr(self, "quantiles_", None) is None else len(self.quantiles_)
         return _ManyToOneNet(

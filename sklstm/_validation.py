@@ -415,7 +415,7 @@ def check_sequences(estimator, X, *, reset, tokens=False):
             )
         low, high = seqs.data.min(), seqs.data.max()
         vocab = estimator.vocab_size
-        if vocab == "auto":  # ecosystem: the fitted size; during fit, the data's
+        if vocab == "auto":  # the fitted size; during fit, the data's
             vocab = high + 1 if reset else estimator.vocab_size_
         if low < 0 or high >= vocab:
             raise ValueError(

@@ -183,7 +183,7 @@ def test_classifier_cuda_variable_length_and_tokens(rng):
 
 # --- the LSTM-FCN branch ----------------------------------------------------
 
-_FCN = dict(FAST, fcn_channels=(4, 8, 4), conv_channels=None)
+_FCN = dict(FAST, fcn_channels=(4, 8, 4), max_epochs=2)
 
 
 def test_classifier_fcn_branch_fits_and_predicts(classification_data):

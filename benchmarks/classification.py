@@ -220,8 +220,10 @@ def report(files, reference):
     for r in rows:
         cell.setdefault((r["dataset"], r["method"]), []).append(r)
     names = [n for n in DATASETS if any(k[0] == n for k in cell)]
+    # variants measured with --fcn-params and renamed in the file come last
+    shown = list(METHODS) + sorted({r["method"] for r in rows} - set(METHODS))
     header = ["data set", "metric"]
-    for m in METHODS:
+    for m in shown:
         header += [m, "fit s"]
     header += ["LSTM-FCN (published)"]
     lines = []
@@ -229,7 +231,7 @@ def report(files, reference):
     for name in names:
         task = DATASETS[name][0]
         line = [name, "accuracy" if task == "classification" else "RMSE"]
-        for m in METHODS:
+        for m in shown:
             got = cell.get((name, m), [])
             if not got:
                 line += ["-", "-"]

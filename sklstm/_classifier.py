@@ -73,7 +73,11 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTMEstimator):
         stays exact). That average is concatenated with the recurrent
         summary before the output layer. The branch reads the input directly, in parallel
         with ``conv_channels`` and the recurrent layers. None means no
-        branch.
+        branch. The LSTM-FCN configuration, ``fcn_channels=(128, 256,
+        128), hidden_size=8, bidirectional=False, conv_channels=None``,
+        is far more accurate than the defaults on some long series and
+        less on some short ones, at several times the fit time: see the
+        quality notes (``docs/quality.md``).
     fcn_kernel_sizes : tuple of int, default=(8, 5, 3)
         Kernel size of each block of that branch, one per entry of
         ``fcn_channels``. Ignored without the branch.

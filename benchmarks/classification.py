@@ -46,8 +46,8 @@ from pathlib import Path
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REFERENCE = ROOT / ".." / "shared" / "reference"
@@ -145,7 +145,11 @@ def warm_up(methods):
     for method in methods:
         if method in ("minirocket", "dtw"):
             for task in ("classification", "regression"):
-                y = y_train if task == "classification" else np.arange(len(y_train), dtype=float)
+                y = (
+                    y_train
+                    if task == "classification"
+                    else np.arange(len(y_train), dtype=float)
+                )
                 model = make_model(method, task, 0).fit(X_train.transpose(0, 2, 1), y)
                 model.predict(X_test.transpose(0, 2, 1))
 
@@ -177,8 +181,12 @@ def run(datasets, methods, seeds, out):
                 predict_s = time.perf_counter() - start
                 value = score(task, y_test, y_pred)
                 row = {
-                    "dataset": name, "task": task, "method": method,
-                    "seed": int(seed), "score": value, "fit_s": fit_s,
+                    "dataset": name,
+                    "task": task,
+                    "method": method,
+                    "seed": int(seed),
+                    "score": value,
+                    "fit_s": fit_s,
                     "predict_s": predict_s,
                 }
                 if method in ("default", "fcn"):
@@ -202,7 +210,9 @@ def published_lstm_fcn(folder):
 
 
 def mean_std(values):
-    return statistics.fmean(values), (statistics.pstdev(values) if len(values) > 1 else 0.0)
+    return statistics.fmean(values), (
+        statistics.pstdev(values) if len(values) > 1 else 0.0
+    )
 
 
 def report(files, reference):
@@ -239,11 +249,15 @@ def report(files, reference):
             mu, sd = mean_std([r["score"] for r in got])
             means[name, m] = mu
             line += [
-                f"{mu:.3f} ± {sd:.3f} ({len(got)})" if len(got) > 1 else f"{mu:.3f} (1)",
+                f"{mu:.3f} ± {sd:.3f} ({len(got)})"
+                if len(got) > 1
+                else f"{mu:.3f} (1)",
                 f"{statistics.fmean(r['fit_s'] + (r['predict_s'] if m == 'dtw' else 0) for r in got):.1f}",
             ]
         pub = published.get(LSTM_FCN_NAMES.get(name, name))
-        line.append(f"{pub:.3f}" if pub is not None and task == "classification" else "-")
+        line.append(
+            f"{pub:.3f}" if pub is not None and task == "classification" else "-"
+        )
         if pub is not None:
             means[name, "lstm_fcn"] = pub
         lines.append(line)
@@ -272,14 +286,21 @@ def report(files, reference):
                 parts.append(f"vs {other}: {wins} wins, {ties} ties of {n}")
         print(f"- {ours}: " + "; ".join(parts))
     common = [
-        n for n in names
+        n
+        for n in names
         if DATASETS[n][0] == "classification" and all((n, m) in means for m in METHODS)
     ]
     if common:
-        print(f"- mean accuracy over the {len(common)} classification sets every "
-              "method finished (" + ", ".join(common) + "): " + "; ".join(
-                  f"{m} {statistics.fmean(means[n, m] for n in common):.3f}"
-                  for m in METHODS))
+        print(
+            f"- mean accuracy over the {len(common)} classification sets every "
+            "method finished ("
+            + ", ".join(common)
+            + "): "
+            + "; ".join(
+                f"{m} {statistics.fmean(means[n, m] for n in common):.3f}"
+                for m in METHODS
+            )
+        )
 
 
 def print_markdown(header, rows):
@@ -293,16 +314,26 @@ def print_markdown(header, rows):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS),
-                        choices=list(DATASETS))
+    parser.add_argument(
+        "--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS)
+    )
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--out", default="classification_results.jsonl")
-    parser.add_argument("--report", nargs="+", default=None, metavar="JSONL",
-                        help="print the table from these result files and exit")
+    parser.add_argument(
+        "--report",
+        nargs="+",
+        default=None,
+        metavar="JSONL",
+        help="print the table from these result files and exit",
+    )
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
-    parser.add_argument("--fcn-params", default=None, metavar="JSON",
-                        help="extra parameters of the fcn variant, to try a candidate")
+    parser.add_argument(
+        "--fcn-params",
+        default=None,
+        metavar="JSON",
+        help="extra parameters of the fcn variant, to try a candidate",
+    )
     args = parser.parse_args(argv)
     if args.fcn_params:
         FCN.update(json.loads(args.fcn_params))

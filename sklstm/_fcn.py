@@ -88,7 +88,9 @@ class _MaskedBatchNorm1d(nn.BatchNorm1d):
                 self.num_batches_tracked += 1
                 unbiased = var * count / (count - 1).clamp_min(1)
                 self.running_mean.lerp_(mean.to(self.running_mean.dtype), self.momentum)
-                self.running_var.lerp_(unbiased.to(self.running_var.dtype), self.momentum)
+                self.running_var.lerp_(
+                    unbiased.to(self.running_var.dtype), self.momentum
+                )
         out = (Xf - mean[None, :, None]) / torch.sqrt(var[None, :, None] + self.eps)
         if self.affine:
             out = out * self.weight[None, :, None] + self.bias[None, :, None]

@@ -123,8 +123,9 @@ def test_encoder_fcn_branch_widens_the_summary():
     out, last = enc(torch.randn(3, 9, 3))
     assert out.shape == (3, 9, 10) and last.shape == (3, 12)
     assert enc.output_size == 12
-    assert _ManyToOneNet(4, input_size=3, hidden_size=5, fcn_channels=(6,),
-                         fcn_kernel_sizes=(3,))(torch.randn(2, 5, 3)).shape == (2, 4)
+    assert _ManyToOneNet(
+        4, input_size=3, hidden_size=5, fcn_channels=(6,), fcn_kernel_sizes=(3,)
+    )(torch.randn(2, 5, 3)).shape == (2, 4)
 
 
 def test_fcn_masked_pooling_equals_the_unpadded_sequence():
@@ -151,8 +152,9 @@ def test_fcn_masked_pooling_equals_the_unpadded_sequence():
 def test_encoder_fcn_variable_length_batch_is_exact():
     """In a mixed batch every sequence gets the output it gets alone (eval)."""
     torch.manual_seed(0)
-    enc = _encoder(fcn_channels=(4, 4), fcn_kernel_sizes=(5, 3), conv_channels=3,
-                   conv_pool=2).eval()
+    enc = _encoder(
+        fcn_channels=(4, 4), fcn_kernel_sizes=(5, 3), conv_channels=3, conv_pool=2
+    ).eval()
     X = torch.randn(2, 10, 3)
     _, last = enc(X, torch.tensor([6, 10]))
     _, alone = enc(X[:1, :6])

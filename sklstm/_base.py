@@ -59,6 +59,7 @@ from ._data import (
     _to_device,
     _to_device_once,
 )
+from ._fcn import FCN_ARCHITECTURE_PARAMS, FCN_CONSTRAINTS
 from ._modules import _lstm_gates, _MeanSquare, _seed_dropout
 from ._threads import N_JOBS_CONSTRAINT, _thread_policy
 from ._validation import (
@@ -230,6 +231,7 @@ class _BaseLSTMEstimator(BaseEstimator):
         "conv_channels": [_int_interval(1, _MAX_UNITS), None],
         "conv_kernel_size": [_int_interval(1, _MAX_UNITS)],
         "conv_pool_size": [_int_interval(1, None), StrOptions({"auto"})],
+        **FCN_CONSTRAINTS,  # LSTM-FCN branch (sklstm/_fcn.py)
         "max_epochs": [_int_interval(1, _MAX_EPOCHS)],
         "batch_size": [_int_interval(1, _MAX_BATCH), StrOptions({"auto"})],
         "lr": [_real_interval(0, None, closed="neither")],
@@ -263,6 +265,7 @@ class _BaseLSTMEstimator(BaseEstimator):
         "conv_channels",
         "conv_kernel_size",
         "conv_pool_size",
+        *FCN_ARCHITECTURE_PARAMS,  # LSTM-FCN branch (sklstm/_fcn.py)
         "scale_inputs",
         "device",
     )
@@ -424,6 +427,9 @@ class _BaseLSTMEstimator(BaseEstimator):
             conv_channels=self.conv_channels,
             conv_kernel_size=self.conv_kernel_size,
             conv_pool=getattr(self, "_conv_pool", 1),
+            # LSTM-FCN branch (sklstm/_fcn.py)
+            fcn_channels=self.fcn_channels,
+            fcn_kernel_sizes=self.fcn_kernel_sizes,
         )
 
     def _train(self, data, *, warm, resume):
@@ -807,6 +813,7 @@ class _BaseLSTMEstimator(BaseEstimator):
         steps go in one batch.
         """
         width = self.input_size_ + (self.conv_channels or 0)
+        width += 2 * sum(self.fcn_channels or ())  # LSTM-FCN branch: conv + norm
         width += 8 * self.hidden_size * (2 if self.bidirectional else 1)
         train = self.batch_size if self.batch_size != "auto" else 32
         cap = max(1, min(max(train, 1024), _PREDICT_STEPS // n_timesteps))

@@ -10,6 +10,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from ._fcn import DEFAULT_FCN_KERNEL_SIZES, _FCNBranch
+
 _CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 
 
@@ -50,6 +52,10 @@ def _seed_dropout(module, generator):
 class _SequenceEncoder(nn.Module):
     """Embedding or scaling, optional convolution, then a recurrent stack.
 
+    With ``fcn_channels`` set, a fully convolutional branch (LSTM-FCN)
+    reads the scaled (or embedded) input in parallel with the recurrent
+    stack, and its masked global average pool is concatenated to ``last``.
+
     Args:
         input_size: features per time step (ignored when ``vocab_size`` is set).
         hidden_size: units per recurrent layer.
@@ -68,6 +74,10 @@ class _SequenceEncoder(nn.Module):
         vocab_size: when set, inputs are integer token ids (padding id 0)
             embedded with ``nn.Embedding(vocab_size, embedding_dim)``.
         embedding_dim: size of the token embedding.
+        fcn_channels: output channels of each block of the fully
+            convolutional branch (Conv1d, batch norm, ReLU), e.g.
+            ``(128, 256, 128)``, or ``None`` for no branch.
+        fcn_kernel_sizes: kernel size of each of those blocks.
 
     Inputs: X, lengths
         * **X**: tensor of shape :math:`(N, L, H_{in})` (float features) or
@@ -79,9 +89,11 @@ class _SequenceEncoder(nn.Module):
     Outputs: output, last
         * **output**: tensor of shape :math:`(N, L, D * H_{out})`, the top
           layer's output at every step (zero at padded steps).
-        * **last**: tensor of shape :math:`(N, D * H_{out})`, the summary of
-          each sequence: the forward direction's state at its last valid step,
-          concatenated with the backward direction's state at its first step.
+        * **last**: tensor of shape :math:`(N, D * H_{out} + C_{fcn})`, the
+          summary of each sequence: the forward direction's state at its last
+          valid step, concatenated with the backward direction's state at its
+          first step, then (with ``fcn_channels``) the branch's pooled output
+          of :math:`C_{fcn}` = ``fcn_channels[-1]`` values (else 0).
 
     where :math:`N` is the batch size, :math:`L` the padded length,
     :math:`H_{in}` the input size, :math:`H_{out}` the hidden size and
@@ -107,6 +119,8 @@ class _SequenceEncoder(nn.Module):
         conv_pool=1,
         vocab_size=None,
         embedding_dim=32,
+        fcn_channels=None,
+        fcn_kernel_sizes=DEFAULT_FCN_KERNEL_SIZES,
     ):
         super().__init__()
         self.conv_pool = int(conv_pool) if conv_channels is not None else 1
@@ -120,6 +134,11 @@ class _SequenceEncoder(nn.Module):
         else:
             self.embedding = None
             rnn_input = input_size
+        self.fcn = (
+            None
+            if fcn_channels is None
+            else _FCNBranch(rnn_input, fcn_channels, fcn_kernel_sizes)
+        )
         if conv_channels is not None:
             self.conv = nn.Conv1d(
                 rnn_input, conv_channels, conv_kernel_size, padding="same"
@@ -135,8 +154,9 @@ class _SequenceEncoder(nn.Module):
             bidirectional=bidirectional,
             dropout=dropout if num_layers > 1 else 0.0,
         )
-        self.output_size = hidden_size * (2 if bidirectional else 1)
-        self.norm = nn.LayerNorm(self.output_size) if layer_norm else None
+        rnn_size = hidden_size * (2 if bidirectional else 1)
+        self.norm = nn.LayerNorm(rnn_size) if layer_norm else None
+        self.output_size = rnn_size + (0 if self.fcn is None else self.fcn.output_size)
 
     def embed(self, X, lengths=None):
         """Input of the recurrent stack and its lengths.
@@ -145,6 +165,10 @@ class _SequenceEncoder(nn.Module):
         Returns ``(Z, lengths)``: ``Z`` of shape ``(N, L', C)`` with ``L'`` the
         pooled length, and the valid lengths after pooling (or None).
         """
+        return self._convolve(self._scale(X, lengths), lengths)
+
+    def _scale(self, X, lengths=None):
+        """Scaled (or embedded) ``X``, zero at padded steps."""
         if self.embedding is not None:
             if X.dim() == 3:
                 X = X[..., 0]
@@ -155,7 +179,14 @@ class _SequenceEncoder(nn.Module):
             steps = torch.arange(Z.shape[1], device=Z.device)
             mask = steps[None, :] < lengths.to(Z.device)[:, None]
             Z = Z * mask[..., None]
+        return Z
+
+    def _convolve(self, Z, lengths=None):
+        """The optional convolution and pooling in front of the recurrent stack."""
         if self.conv is not None:
+            if lengths is not None:
+                steps = torch.arange(Z.shape[1], device=Z.device)
+                mask = steps[None, :] < lengths.to(Z.device)[:, None]
             Z = torch.relu(self.conv(Z.transpose(1, 2)))
             if lengths is not None:
                 # after ReLU every value is >= 0, so zeroed padding never wins
@@ -171,7 +202,9 @@ class _SequenceEncoder(nn.Module):
         return Z, lengths
 
     def forward(self, X, lengths=None):
-        Z, lengths = self.embed(X, lengths)
+        scaled = self._scale(X, lengths)
+        pooled = None if self.fcn is None else self.fcn(scaled, lengths)
+        Z, lengths = self._convolve(scaled, lengths)
         total = Z.shape[1]
         if lengths is not None:
             packed = pack_padded_sequence(
@@ -191,6 +224,8 @@ class _SequenceEncoder(nn.Module):
         if self.norm is not None:
             out = self.norm(out)
             last = self.norm(last)
+        if pooled is not None:
+            last = torch.cat([last, pooled.to(last.dtype)], dim=1)
         return out, last
 
 

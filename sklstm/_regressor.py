@@ -66,6 +66,20 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         pools just enough that they see at most 64 steps (no pooling for
         sequences of up to 64 steps); 1 turns pooling off. Ignored without a
         convolution.
+    fcn_channels : tuple of int or None, default=None
+        Output channels of the blocks of a fully convolutional branch
+        (LSTM-FCN, Karim et al., IEEE Access 2018), for example
+        ``(128, 256, 128)``: each block is a 1-D convolution ("same"
+        padding), batch normalisation and ReLU over the scaled input, and
+        the last block's output is averaged over the valid time steps of
+        each sequence (padding is never read, so variable-length input
+        stays exact). That average is concatenated with the recurrent
+        summary before the output layer. The branch reads the input directly, in parallel
+        with ``conv_channels`` and the recurrent layers. None means no
+        branch.
+    fcn_kernel_sizes : tuple of int, default=(8, 5, 3)
+        Kernel size of each block of that branch, one per entry of
+        ``fcn_channels``. Ignored without the branch.
     max_epochs : int, default=100
         Maximum number of passes over the training data.
     batch_size : int or "auto", default="auto"
@@ -237,6 +251,8 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         conv_channels=64,
         conv_kernel_size=7,
         conv_pool_size="auto",
+        fcn_channels=None,
+        fcn_kernel_sizes=(8, 5, 3),
         max_epochs=100,
         batch_size="auto",
         lr=1e-3,
@@ -270,6 +286,8 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         self.conv_channels = conv_channels
         self.conv_kernel_size = conv_kernel_size
         self.conv_pool_size = conv_pool_size
+        self.fcn_channels = fcn_channels
+        self.fcn_kernel_sizes = fcn_kernel_sizes
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr

@@ -179,3 +179,77 @@ def test_classifier_cuda_variable_length_and_tokens(rng):
     labels = tokens[:, 0] % 2
     tok = LSTMClassifier(device="cuda", vocab_size=20, embedding_dim=4, **FAST)
     assert tok.fit(tokens, labels).predict(tokens).shape == (40,)
+
+
+# --- the LSTM-FCN branch ----------------------------------------------------
+
+_FCN = dict(FAST, fcn_channels=(4, 8, 4), max_epochs=2)
+
+
+def test_classifier_fcn_branch_fits_and_predicts(classification_data):
+    """fcn_channels adds the branch; predictions keep their shapes."""
+    X, y = classification_data
+    clf = LSTMClassifier(**_FCN).fit(X, y)
+    assert clf.module_.encoder.fcn is not None
+    assert clf.predict_proba(X[:3]).shape == (3, 2)
+    lengths = np.random.RandomState(1).randint(3, 9, len(X))
+    ragged = [x[:n] for x, n in zip(X, lengths)]
+    proba = clf.fit(ragged, y).predict_proba(ragged[:4])
+    np.testing.assert_allclose(proba[1], clf.predict_proba([ragged[1]])[0], rtol=1e-5)
+
+
+def test_classifier_fcn_warm_start_refuses_a_change(classification_data):
+    """The branch fixes the network's shape: a warm fit refuses a change."""
+    X, y = classification_data
+    clf = LSTMClassifier(**dict(_FCN, max_epochs=1), warm_start=True).fit(X, y)
+    clf.set_params(fcn_channels=(4, 8, 6))
+    with pytest.raises(ValueError, match="fcn_channels"):
+        clf.fit(X, y)
+    clf.set_params(fcn_channels=(4, 8, 4), fcn_kernel_sizes=(3, 3, 3))
+    with pytest.raises(ValueError, match="fcn_kernel_sizes"):
+        clf.fit(X, y)
+    clf.set_params(fcn_channels=None, fcn_kernel_sizes=(8, 5, 3))
+    with pytest.raises(ValueError, match="fcn_channels"):
+        clf.fit(X, y)
+
+
+def test_classifier_fcn_save_load_round_trip(classification_data, tmp_path):
+    """save_model / load_model rebuild the branch and its batch-norm statistics."""
+    from sklstm import load_model, save_model
+
+    X, y = classification_data
+    clf = LSTMClassifier(**_FCN).fit(X, y)
+    save_model(clf, tmp_path / "fcn.sklstm")
+    loaded = load_model(tmp_path / "fcn.sklstm")
+    assert loaded.fcn_channels == (4, 8, 4)
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(fcn_channels=(4, 0)), "fcn_channels"),
+        (dict(fcn_channels=4), "fcn_channels"),
+        (dict(fcn_channels=(True, 4)), "fcn_channels"),
+        (dict(fcn_kernel_sizes=()), "fcn_kernel_sizes"),
+        (dict(fcn_channels=(4, 4)), "one kernel size per block"),
+    ],
+)
+def test_classifier_fcn_bad_parameters(classification_data, params, match):
+    """Bad branch parameters raise before training, naming the parameter."""
+    X, y = classification_data
+    with pytest.raises((ValueError, TypeError), match=match):
+        LSTMClassifier(**dict(FAST, **params)).fit(X, y)
+
+
+def test_fcn_branch_reaches_the_regressor_and_anomaly_detector(regression_data):
+    """The same parameters build the branch in the other estimators."""
+    from sklstm import LSTMAnomalyDetector, LSTMRegressor
+
+    X, y = regression_data
+    reg = LSTMRegressor(**_FCN).fit(X, y)
+    assert reg.module_.encoder.output_size == 8 + 4
+    for method in ("forecast", "reconstruction"):
+        det = LSTMAnomalyDetector(method=method, **_FCN).fit(X)
+        assert det.module_.encoder.fcn is not None
+        assert np.isfinite(det.score_samples(X[:5])).all()

@@ -111,3 +111,59 @@ def test_normalise_windows_uses_the_last_valid_step():
     assert centred[1, :2, 0].tolist() == [-2.0, 0.0]
     _, mean = _normalise_windows(X, lengths, "mean")
     assert mean[:, 0].tolist() == [2.0, 5.0]
+
+
+# --- the LSTM-FCN branch ----------------------------------------------------
+
+
+def test_encoder_fcn_branch_widens_the_summary():
+    """The pooled branch output is concatenated after the recurrent summary."""
+    torch.manual_seed(0)
+    enc = _encoder(bidirectional=True, fcn_channels=(4, 6, 2))
+    out, last = enc(torch.randn(3, 9, 3))
+    assert out.shape == (3, 9, 10) and last.shape == (3, 12)
+    assert enc.output_size == 12
+    assert _ManyToOneNet(
+        4, input_size=3, hidden_size=5, fcn_channels=(6,), fcn_kernel_sizes=(3,)
+    )(torch.randn(2, 5, 3)).shape == (2, 4)
+
+
+def test_fcn_masked_pooling_equals_the_unpadded_sequence():
+    """Padding is never read: in training (batch statistics) and eval mode."""
+    from sklstm._fcn import _FCNBranch
+
+    torch.manual_seed(0)
+    branch = _FCNBranch(2, (3, 4, 3), (8, 5, 3))
+    Z = torch.randn(1, 11, 2)
+    padded = torch.cat([Z, 100 * torch.randn(1, 6, 2)], dim=1)
+    lengths = torch.tensor([11])
+    for training in (True, False):
+        branch.train(training)
+        torch.testing.assert_close(branch(padded, lengths), branch(Z))
+    # the running statistics learnt from a padded batch skip the padding too
+    a, b = _FCNBranch(2, (3,), (3,)), _FCNBranch(2, (3,), (3,))
+    b.load_state_dict(a.state_dict())
+    a(padded, lengths)
+    b(Z)
+    torch.testing.assert_close(a.norms[0].running_var, b.norms[0].running_var)
+    torch.testing.assert_close(a.norms[0].running_mean, b.norms[0].running_mean)
+
+
+def test_encoder_fcn_variable_length_batch_is_exact():
+    """In a mixed batch every sequence gets the output it gets alone (eval)."""
+    torch.manual_seed(0)
+    enc = _encoder(
+        fcn_channels=(4, 4), fcn_kernel_sizes=(5, 3), conv_channels=3, conv_pool=2
+    ).eval()
+    X = torch.randn(2, 10, 3)
+    _, last = enc(X, torch.tensor([6, 10]))
+    _, alone = enc(X[:1, :6])
+    torch.testing.assert_close(last[0], alone[0])
+
+
+def test_fcn_kernel_sizes_must_match_the_blocks():
+    """One kernel size per block, or a ValueError naming both parameters."""
+    import pytest
+
+    with pytest.raises(ValueError, match="fcn_kernel_sizes"):
+        _encoder(fcn_channels=(4, 4))

@@ -46,12 +46,11 @@ skipped, and only the calling thread flushes.
 import ctypes
 import os
 import threading
-from numbers import Integral
 
 import numpy as np
 import torch
 
-from ._validation import Interval
+from ._validation import _int_interval
 
 # multiply-adds per time step of a batch that make one more thread pay
 _WORK_PER_THREAD = 2**24
@@ -59,22 +58,11 @@ _WORK_PER_THREAD = 2**24
 _SUBNORMAL = np.float32(1e-39)
 _ONE = np.float32(1.0)
 
-
-
-class _IntervalNotBool(Interval):
-    """An integer interval that refuses booleans (``True`` is not 1 thread)."""
-
-    def is_satisfied_by(self, val):
-        if isinstance(val, (bool, np.bool_)):
-            return False
-        return super().is_satisfied_by(val)
-
-
 # n_jobs: None (sklstm chooses), a positive int, or -1, -2, ... (all CPUs,
 # all but one, ...); 0, booleans and floats are refused
 N_JOBS_CONSTRAINT = [
-    _IntervalNotBool(Integral, 1, None, closed="left"),
-    _IntervalNotBool(Integral, None, -1, closed="right"),
+    _int_interval(1, None),
+    _int_interval(None, -1),
     None,
 ]
 

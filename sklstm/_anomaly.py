@@ -11,13 +11,12 @@ from scipy.linalg import pinvh
 from sklearn.base import OutlierMixin
 from sklearn.covariance import ledoit_wolf
 
-from ._base import _PREDICT_STEPS, _SMALL_ROWS, _BaseLSTMEstimator, _FitData
-from ._data import _feature_stats, _flush_denormal, _take
+from ._base import _BaseLSTMEstimator, _FitData
+from ._data import _feature_stats, _take
 from ._modules import _ForecastErrorNet, _MeanSquare, _ReconstructionErrorNet
 from ._validation import (
     StrOptions,
     _fit_context,
-    _passes_quick_check,
     _real_interval,
     check_is_fitted,
     check_sequences,
@@ -593,24 +592,14 @@ class LSTMAnomalyDetector(OutlierMixin, _BaseLSTMEstimator):
             "module_" not in fitted
             or "_error_precision" not in fitted
             or self.precision != "float32"
-            or not _passes_quick_check(self, X, _PREDICT_STEPS)
-            or len(X) > _SMALL_ROWS
-            or len(X) == 0
+            or next(self.module_.parameters()).device.type != "cpu"
         ):
             return None
-        module = self.module_
-        if next(module.parameters()).device.type != "cpu":
+        errors = self._predict_small(
+            X, np.float64, module=_scoring_copy(self.module_)
+        )
+        if errors is None:
             return None
-        module = _scoring_copy(module)
-        # the general path rounds the inputs to float32, as training does
-        Xt = torch.from_numpy(X)
-        if X.dtype != np.float32:
-            Xt = Xt.float()
-        Xt = Xt.double()
-        if X.ndim == 2:
-            Xt = Xt[:, :, None]
-        with torch.inference_mode(), _flush_denormal():
-            errors = module(Xt).numpy()
         return self._distance_of_errors(errors, None)
 
     def _distances(self, seqs):

@@ -887,7 +887,7 @@ class _BaseLSTMEstimator(BaseEstimator):
             out = self._map_batches(seqs, self._module_call(), dtype=dtype)
         return self._checked_outputs(out)
 
-    def _predict_small(self, X, dtype=np.float32):
+    def _predict_small(self, X, dtype=np.float32, module=None):
         """Outputs for a small contiguous float array, or None to go the long way.
 
         Serving code predicts one window at a time, where the network itself
@@ -896,7 +896,9 @@ class _BaseLSTMEstimator(BaseEstimator):
         call that follows it by as much again. This path makes the same
         checks with less code (``_passes_quick_check``) and runs the module
         once; anything they do not accept returns None, and the general path
-        validates it and words the error.
+        validates it and words the error. ``module`` (default: the fitted
+        one) may be a float64 copy, which then gets float64 inputs (rounded
+        to float32 first, as training saw them).
         """
         if "module_" not in self.__dict__ or not _passes_quick_check(
             self, X, _PREDICT_STEPS
@@ -910,12 +912,14 @@ class _BaseLSTMEstimator(BaseEstimator):
         if X.ndim == 2:
             Xt = Xt[:, :, None]
         device = self.net_.device
-        module = self.module_
+        module = self.module_ if module is None else module
+        if next(module.parameters()).dtype == torch.float64:
+            Xt = Xt.double()
         if module.training:
             module.eval()
         with torch.inference_mode(), _thread_policy(self, len(X)), _flush_denormal():
             part = module(Xt if device == "cpu" else Xt.to(device))
-            if part.dtype != torch.float32 or part.device.type != "cpu":
+            if part.dtype not in (torch.float32, torch.float64) or part.device.type != "cpu":
                 part = part.float().cpu()
             return part.numpy().astype(dtype, copy=False)
 

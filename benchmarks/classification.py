@@ -49,6 +49,8 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 import numpy as np
 import torch
 
+from _common import print_markdown
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REFERENCE = ROOT / ".." / "shared" / "reference"
 
@@ -303,13 +305,6 @@ def report(files, reference):
         )
 
 
-def print_markdown(header, rows):
-    cells = [[str(c) for c in row] for row in [header] + rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    for j, row in enumerate(cells):
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
-        if j == 0:
-            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 
 
 def main(argv=None):

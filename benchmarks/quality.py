@@ -53,6 +53,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from _common import print_markdown
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REFERENCE = Path("..") / "shared" / "reference"
 
@@ -267,14 +269,6 @@ def mean_std(values):
     return statistics.fmean(values), statistics.pstdev(values)
 
 
-def print_markdown(header, rows):
-    """A Markdown table, columns padded to their widest cell."""
-    cells = [[str(c) for c in row] for row in [header] + rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    for j, row in enumerate(cells):
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
-        if j == 0:
-            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 
 
 def measured_defaults(params):

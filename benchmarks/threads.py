@@ -46,6 +46,8 @@ import time
 import numpy as np
 import torch
 
+from _common import print_table
+
 # torch's own default, before anything here sets it
 DEFAULT_THREADS = torch.get_num_threads()
 
@@ -215,13 +217,6 @@ def print_results(results):
     print_table(header, rows)
 
 
-def print_table(header, rows):
-    cells = [list(map(str, header))] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    for j, row in enumerate(cells):
-        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
-        if j == 0:
-            print("  ".join("-" * w for w in widths))
 
 
 # --- profile ---------------------------------------------------------------

@@ -615,13 +615,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             raise ValueError("X_future has no rows: there is nothing to forecast.")
         _, fut_pos = self._roles()
         names = [self._columns[i] for i in fut_pos] if self._columns else []
-        missing = [c for c in names if c not in frame.columns]
-        if missing:
-            raise ValueError(
-                f"X_future lacks the future-known covariate(s) {missing}: "
-                f"each forecast step reads their values, so X_future must "
-                f"hold them."
-            )
+        _check_future_columns(names, frame.columns)
         fut_all = frame[names].to_numpy(dtype=float) if names else np.zeros((len(frame), 0))
         if np.isnan(fut_all).any():
             raise ValueError(
@@ -822,13 +816,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         index = _index_of(X_future)
         if isinstance(X_future, pd.DataFrame) and self._columns is not None:
             names = [self._columns[i] for i in fut_pos]
-            missing = [c for c in names if c not in X_future.columns]
-            if missing:
-                raise ValueError(
-                    f"X_future lacks the future-known covariate(s) {missing}: "
-                    f"each forecast step reads their values, so X_future must "
-                    f"hold them."
-                )
+            _check_future_columns(names, X_future.columns)
             fut = X_future[names].to_numpy(dtype=float)
         elif isinstance(X_future, pd.DataFrame) and X_future.shape[1] == 0:
             if self.n_features_in_:
@@ -925,6 +913,16 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
                 f"pandas' interpolate, or SequenceImputer on windows)."
             )
         return _fill_gaps(values, self.impute)
+
+
+def _check_future_columns(names, columns):
+    """Refuse an ``X_future`` whose columns lack a future-known covariate."""
+    missing = [c for c in names if c not in columns]
+    if missing:
+        raise ValueError(
+            f"X_future lacks the future-known covariate(s) {missing}: each "
+            "forecast step reads their values, so X_future must hold them."
+        )
 
 
 def _group_rows(ids):

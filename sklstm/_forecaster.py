@@ -158,6 +158,20 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     (4,)
     """
 
+    # fitted state without a trailing underscore (the history and how to
+    # continue it), which save_model stores and load_model may set
+    _private_fitted = (
+        "_name",
+        "_step",
+        "_panel",
+        "_columns",
+        "_y",
+        "_past",
+        "_fut",
+        "_index",
+        "_freq",
+    )
+
     _parameter_constraints = {
         "regressor": [HasMethods(["fit", "predict"]), None],
         "window_length": [Interval(Integral, 1, None, closed="left")],

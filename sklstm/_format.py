@@ -8,7 +8,10 @@ during ``fit`` and pickling, which all describe an estimator the same way:
     A format marker, the estimator's class name, its parameters, its fitted
     attributes other than the torch objects, and the training history.
     Plain JSON: arrays are written as ``{"__ndarray__": [...], "dtype":
-    "<f8", "shape": [...]}`` with a numeric, boolean or text dtype.
+    "<f8", "shape": [...]}`` with a numeric, boolean or text dtype. A
+    forecaster's regressors are described in the list ``estimators`` (their
+    weights in the list of that name of ``weights.pt``) and referred to by
+    position, ``{"__estimator__": 0}``.
 ``weights.pt``
     ``torch.save`` of a dict of state dicts: the network, the loss and, in
     checkpoints, the optimizer and the random-number generators. It is read
@@ -68,8 +71,13 @@ class _Unstorable(TypeError):
     """A value that has no JSON form here."""
 
 
-def _encode(value):
-    """``value`` as JSON-ready data; raises ``_Unstorable`` for other types."""
+def _encode(value, nested=None):
+    """``value`` as JSON-ready data; raises ``_Unstorable`` for other types.
+
+    With a list ``nested``, an sklstm estimator found in ``value`` (a
+    forecaster's regressor) is appended to it once and written as a
+    reference to its position; the caller describes it on its own.
+    """
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -85,12 +93,65 @@ def _encode(value):
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if isinstance(value, tuple):
-        return {"__tuple__": [_encode(v) for v in value]}
+        return {"__tuple__": [_encode(v, nested) for v in value]}
     if isinstance(value, list):
-        return [_encode(v) for v in value]
+        return [_encode(v, nested) for v in value]
     if isinstance(value, dict):
-        return {"__dict__": [[_encode(k), _encode(v)] for k, v in value.items()]}
+        return {
+            "__dict__": [[_encode(k), _encode(v, nested)] for k, v in value.items()]
+        }
+    if nested is not None and _is_sklstm_estimator(value):
+        for position, seen in enumerate(nested):
+            if seen is value:
+                return {"__estimator__": position}
+        nested.append(value)
+        return {"__estimator__": len(nested) - 1}
+    pandas = _pandas_encoding(value)
+    if pandas is not None:
+        return pandas
     raise _Unstorable(f"a {type(value).__module__}.{type(value).__qualname__} object")
+
+
+def _is_sklstm_estimator(value):
+    module = type(value).__module__
+    return (module == "sklstm" or module.startswith("sklstm.")) and hasattr(
+        value, "get_params"
+    )
+
+
+def _pandas_encoding(value):
+    """The JSON form of a pandas index, time stamp or frequency; None for others."""
+    module = type(value).__module__
+    if not module.startswith("pandas"):
+        return None
+    import pandas as pd
+
+    if isinstance(value, pd.DatetimeIndex):
+        return {
+            "__datetimeindex__": _encode_array(value.asi8),
+            "unit": value.unit,
+            "tz": None if value.tz is None else str(value.tz),
+            "freq": None if value.freq is None else value.freqstr,
+            "name": _encode(value.name),
+        }
+    if isinstance(value, pd.RangeIndex):
+        return {
+            "__rangeindex__": [value.start, value.stop, value.step],
+            "name": _encode(value.name),
+        }
+    if type(value) is pd.Index and value.dtype.kind in _ARRAY_KINDS + "O":
+        return {
+            "__index__": _encode_array(np.asarray(value)),
+            "name": _encode(value.name),
+        }
+    if isinstance(value, pd.Timestamp):
+        return {
+            "__timestamp__": value.as_unit("ns").value,
+            "tz": None if value.tz is None else str(value.tz),
+        }
+    if isinstance(value, pd.DateOffset):
+        return {"__offset__": value.freqstr}
+    return None
 
 
 def _encode_array(arr):
@@ -112,19 +173,23 @@ def _encode_array(arr):
     }
 
 
-def _decode(obj, tensors):
-    """Inverse of ``_encode``; anything it did not write is refused."""
+def _decode(obj, tensors, estimators=()):
+    """Inverse of ``_encode``; anything it did not write is refused.
+
+    ``estimators`` are the nested estimators, already rebuilt, that the
+    ``{"__estimator__": position}`` references point to.
+    """
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, list):
-        return [_decode(v, tensors) for v in obj]
+        return [_decode(v, tensors, estimators) for v in obj]
     if not isinstance(obj, dict):
         raise ValueError(f"unexpected JSON value of type {type(obj).__name__}")
     keys = set(obj)
     if keys == {"__float__"} and obj["__float__"] in ("nan", "inf", "-inf"):
         return float(obj["__float__"])
     if keys == {"__tuple__"} and isinstance(obj["__tuple__"], list):
-        return tuple(_decode(v, tensors) for v in obj["__tuple__"])
+        return tuple(_decode(v, tensors, estimators) for v in obj["__tuple__"])
     if keys == {"__dict__"} and isinstance(obj["__dict__"], list):
         out = {}
         for pair in obj["__dict__"]:
@@ -133,7 +198,7 @@ def _decode(obj, tensors):
             key = _decode(pair[0], tensors)
             if not isinstance(key, (str, int, float, bool, type(None), tuple)):
                 raise ValueError(f"a dict key of type {type(key).__name__}")
-            out[key] = _decode(pair[1], tensors)
+            out[key] = _decode(pair[1], tensors, estimators)
         return out
     if keys == {"__scalar__", "dtype"}:
         dtype = _dtype(obj["dtype"])
@@ -145,7 +210,80 @@ def _decode(obj, tensors):
         return _decode_array(obj, tensors)
     if keys == {"__tensor__"} and obj["__tensor__"] in tensors:
         return tensors[obj["__tensor__"]]
+    if keys == {"__estimator__"}:
+        position = obj["__estimator__"]
+        if not (
+            isinstance(position, int)
+            and not isinstance(position, bool)
+            and 0 <= position < len(estimators)
+        ):
+            raise ValueError(
+                "a reference to a nested estimator that is not in the file"
+            )
+        return estimators[position]
+    pandas = _pandas_decoding(obj, keys)
+    if pandas is not None:
+        return pandas
     raise ValueError(f"unexpected JSON object with keys {sorted(map(str, keys))}")
+
+
+def _pandas_decoding(obj, keys):
+    """Inverse of ``_pandas_encoding``; None when ``obj`` is not of that form."""
+    forms = {
+        frozenset({"__datetimeindex__", "unit", "tz", "freq", "name"}),
+        frozenset({"__rangeindex__", "name"}),
+        frozenset({"__index__", "name"}),
+        frozenset({"__timestamp__", "tz"}),
+        frozenset({"__offset__"}),
+    }
+    if frozenset(keys) not in forms:
+        return None
+    import pandas as pd
+
+    def text_or_none(value, what):
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"a pandas {what} that is not text")
+        return value
+
+    if "__offset__" in keys:
+        from pandas.tseries.frequencies import to_offset
+
+        return to_offset(text_or_none(obj["__offset__"], "frequency"))
+    if "__timestamp__" in keys:
+        value = obj["__timestamp__"]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError("a time stamp that is not an integer")
+        stamp = pd.Timestamp(value, unit="ns")
+        tz = text_or_none(obj["tz"], "time zone")
+        return stamp if tz is None else stamp.tz_localize("UTC").tz_convert(tz)
+    name = _decode(obj["name"], {})
+    if not (name is None or isinstance(name, (str, int, float, bool))):
+        raise ValueError("an index name that is not a plain value")
+    if "__rangeindex__" in keys:
+        bounds = obj["__rangeindex__"]
+        if not (
+            isinstance(bounds, list)
+            and len(bounds) == 3
+            and all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
+        ):
+            raise ValueError("a range index that is not three integers")
+        return pd.RangeIndex(*bounds, name=name)
+    if "__index__" in keys:
+        return pd.Index(_decode_array(obj["__index__"], {}), name=name)
+    values = _decode_array(obj["__datetimeindex__"], {})
+    if values.dtype.kind != "i" or values.ndim != 1:
+        raise ValueError("a time index whose values are not integers")
+    unit = obj["unit"]
+    if unit not in ("s", "ms", "us", "ns"):
+        raise ValueError(f"a time index of unknown unit {unit!r}")
+    tz = text_or_none(obj["tz"], "time zone")
+    freq = text_or_none(obj["freq"], "frequency")
+    index = pd.DatetimeIndex(values.astype(f"datetime64[{unit}]"), name=name)
+    if tz is not None:
+        index = index.tz_localize("UTC").tz_convert(tz)
+    if freq is not None:
+        index = pd.DatetimeIndex(index, freq=freq)
+    return index
 
 
 def _dtype(spec):
@@ -300,9 +438,10 @@ def describe(estimator, *, net=None, optimizer=False, training=None, strict=True
         "net": None,
         "training": training,
     }
+    nested = []
     for key, value in params.items():
         try:
-            meta["params"][key] = _encode(value)
+            meta["params"][key] = _encode(value, nested)
         except _Unstorable as exc:
             if not strict:
                 meta["params"][key] = None
@@ -323,7 +462,7 @@ def describe(estimator, *, net=None, optimizer=False, training=None, strict=True
             meta["attributes"][key] = {"__tensor__": key}
             continue
         try:
-            meta["attributes"][key] = _encode(value)
+            meta["attributes"][key] = _encode(value, nested)
         except _Unstorable as exc:
             raise TypeError(
                 f"Fitted attribute {key} of {name} is {exc}, which save_model "
@@ -341,6 +480,12 @@ def describe(estimator, *, net=None, optimizer=False, training=None, strict=True
         weights["criterion"] = state["criterion_state"]
         if optimizer:
             weights["optimizer"] = state["optimizer_state"]
+    if nested:
+        # a forecaster's regressors: each described on its own, in the order
+        # of the references written above (describing one may not add more)
+        described = [describe(inner) for inner in nested]
+        meta["estimators"] = [inner_meta for inner_meta, _ in described]
+        weights["estimators"] = [inner_weights for _, inner_weights in described]
     weights.update(extra_weights or {})
     return meta, weights
 

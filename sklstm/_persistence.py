@@ -29,6 +29,7 @@ from . import _format
 from ._anomaly import LSTMAnomalyDetector
 from ._base import _BaseLSTMEstimator
 from ._classifier import LSTMClassifier
+from ._forecaster import LSTMForecaster
 from ._format import CHECKPOINT_NAME, TRUSTED_CRITERIA  # noqa: F401  (re-exported)
 from ._preprocessing import SequenceImputer, SequenceScaler
 from ._regressor import LSTMRegressor
@@ -41,6 +42,7 @@ _CLASSES = (
     LSTMRegressor,
     LSTMClassifier,
     LSTMAnomalyDetector,
+    LSTMForecaster,
     SequenceScaler,
     SequenceImputer,
     SlidingWindowTransformer,
@@ -83,7 +85,9 @@ def save_model(estimator, path):
     estimator : estimator instance
         One of sklstm's estimators or transformers, fitted or not. Its
         parameters must be plain values: ``random_state`` an int or None,
-        ``lr_schedule`` a name or None and ``callbacks`` None.
+        ``lr_schedule`` a name or None and ``callbacks`` None. An
+        :class:`LSTMForecaster` is stored with its regressors and its
+        history (time index included) in the same file.
     path : str or path-like
         File to write; it is replaced if it exists.
 
@@ -143,6 +147,22 @@ def _history(rows):
     return history
 
 
+def _nested(meta, weights, device):
+    """The estimators held by a forecaster's file, each rebuilt on its own."""
+    raw = meta.get("estimators", [])
+    states = weights.get("estimators", [])
+    if not (
+        isinstance(raw, list)
+        and isinstance(states, list)
+        and len(raw) == len(states)
+        and all(
+            isinstance(m, dict) and isinstance(w, dict) for m, w in zip(raw, states)
+        )
+    ):
+        raise ValueError("its nested estimators do not pair descriptions with weights")
+    return [_rebuild(inner, state, device) for inner, state in zip(raw, states)]
+
+
 def _rebuild(meta, weights, device, overrides=None):
     """A new estimator from checked metadata and weights."""
     name = meta.get("estimator")
@@ -162,7 +182,10 @@ def _rebuild(meta, weights, device, overrides=None):
     raw_attributes = meta.get("attributes")
     if not isinstance(raw_params, dict) or not isinstance(raw_attributes, dict):
         raise ValueError("its parameters or attributes are not JSON objects")
-    params = {key: _format._decode(value, {}) for key, value in raw_params.items()}
+    estimators = _nested(meta, weights, device)
+    params = {
+        key: _format._decode(value, {}, estimators) for key, value in raw_params.items()
+    }
     if device is not None:
         params["device"] = device
     params.update(overrides or {})
@@ -180,7 +203,7 @@ def _rebuild(meta, weights, device, overrides=None):
             raise ValueError(
                 f"it sets an attribute named {key!r}, which {name} does not have"
             )
-        setattr(estimator, key, _format._decode(value, tensors))
+        setattr(estimator, key, _format._decode(value, tensors, estimators))
     net = meta.get("net")
     if net is None:
         return estimator

@@ -235,3 +235,44 @@ def test_resumed_anomaly_checkpoint_keeps_its_error_model_private(tmp_path):
     save_model(det, tmp_path / "d.sklstm")
     loaded = load_model(tmp_path / "d.sklstm")
     np.testing.assert_allclose(loaded.score_samples(X), det.score_samples(X))
+
+
+def _pandas_values():
+    import pandas as pd
+
+    return {
+        "monthly": pd.date_range("2020-01-01", periods=4, freq="MS", name="month"),
+        "hourly_tz": pd.date_range("2020-03-29", periods=5, freq="h", tz="Europe/Paris"),
+        "irregular": pd.DatetimeIndex(["2020-01-01", "2020-01-03", "2020-01-04"]),
+        "range": pd.RangeIndex(3, 30, 3, name="row"),
+        "labels": pd.Index(["a", "b", "c"]),
+        "numbers": pd.Index([1.5, 2.5]),
+        "stamp": pd.Timestamp("2021-06-01 12:30", tz="UTC"),
+        "offset": pd.tseries.frequencies.to_offset("W-SUN"),
+    }
+
+
+@pytest.mark.parametrize("name", list(_pandas_values()))
+def test_pandas_time_values_survive_json(name):
+    """Indexes, time stamps and frequencies come back equal, dtype and freq too."""
+    import pandas as pd
+
+    value = _pandas_values()[name]
+    decoded = _format._decode(json.loads(json.dumps(_format._encode(value))), {})
+    if isinstance(value, pd.Index):
+        pd.testing.assert_index_equal(decoded, value, exact=True)
+        assert getattr(decoded, "freq", None) == getattr(value, "freq", None)
+    else:
+        assert decoded == value and type(decoded) is type(value)
+
+
+def test_nested_estimators_are_references_without_a_list_to_hold_them():
+    """An estimator is stored only where the caller collects nested ones."""
+    reg = LSTMRegressor(hidden_size=3)
+    with pytest.raises(_format._Unstorable, match="LSTMRegressor"):
+        _format._encode({"inner": reg})
+    nested = []
+    encoded = _format._encode([reg, {"again": reg}], nested)
+    assert nested == [reg]
+    assert encoded == [{"__estimator__": 0}, {"__dict__": [["again", {"__estimator__": 0}]]}]
+    assert _format._decode(encoded, {}, ["rebuilt"]) == ["rebuilt", {"again": "rebuilt"}]

@@ -389,10 +389,136 @@ def test_trusted_estimators_are_the_public_classes():
         for n in sklstm.__all__
         if isinstance(getattr(sklstm, n), type) and issubclass(getattr(sklstm, n), BaseEstimator)
     }
-    # LSTMForecaster wraps an LSTMRegressor and the series history: save_model
-    # does not write it yet (pickle does)
-    public -= {"LSTMForecaster"}
     assert set(TRUSTED_ESTIMATORS) == public
+
+
+# --- forecasters: a regressor inside, and the history with its time index ---------
+
+
+def _forecaster_cases():
+    import pandas as pd
+
+    from sklstm import LSTMForecaster
+
+    net = LSTMRegressor(hidden_size=4, max_epochs=2, conv_channels=None)
+    t = np.arange(48)
+    index = pd.date_range("2001-01-01", periods=48, freq="MS", name="month")
+    future = pd.date_range("2005-01-01", periods=5, freq="MS", name="month")
+    y = pd.Series(10 + t / 5 + np.sin(t / 2), index=index, name="sales")
+    X = pd.DataFrame({"month": index.month.astype(float)}, index=index)
+    ids = np.repeat(["north", "south"], 30)
+    panel = pd.DataFrame({"store": ids, "size": np.repeat([1.0, 3.0], 30)})
+    y_panel = np.r_[np.sin(np.arange(30) / 3), 50 + 5 * np.cos(np.arange(30) / 3)]
+    return {
+        "dated_calibrated": (
+            LSTMForecaster(
+                regressor=net, window_length=6, calibration="holdout", random_state=0
+            ),
+            (X, y),
+            pd.DataFrame({"month": future.month.astype(float)}, index=future),
+        ),
+        "array": (
+            LSTMForecaster(regressor=net, window_length=6, random_state=1),
+            (None, y.to_numpy()),
+            None,
+        ),
+        "panel": (
+            LSTMForecaster(
+                regressor=net, window_length=6, series_id="store", random_state=2
+            ),
+            (panel, y_panel),
+            pd.DataFrame({"store": ["south", "north", "south"], "size": [3.0, 1.0, 3.0]}),
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", ["dated_calibrated", "array", "panel"])
+def test_forecaster_save_load_round_trip(case, tmp_path):
+    """A saved forecaster forecasts as the original: regressor, history and index."""
+    import pandas as pd
+
+    forecaster, (X, y), X_future = _forecaster_cases()[case]
+    forecaster.fit(X, y)
+    path = tmp_path / "forecaster.sklstm"
+    save_model(forecaster, path)
+    loaded = load_model(path)
+    assert type(loaded.regressor_) is LSTMRegressor
+    assert loaded.get_params()["regressor__hidden_size"] == 4
+    if X_future is None:
+        np.testing.assert_array_equal(loaded.forecast(4), forecaster.forecast(4))
+    else:
+        expected = forecaster.predict(X_future)
+        got = loaded.predict(X_future)
+        if isinstance(expected, pd.Series):
+            pd.testing.assert_series_equal(got, expected)
+        else:
+            np.testing.assert_array_equal(got, expected)
+    if forecaster.calibration is not None:
+        pd.testing.assert_frame_equal(
+            loaded.predict_interval(X_future), forecaster.predict_interval(X_future)
+        )
+    # the history goes on: update then forecast, in both the same way
+    if case == "dated_calibrated":
+        rows = X_future.iloc[:2]
+        y_new = pd.Series([20.0, 21.0], index=rows.index)
+        later = X_future.iloc[2:]
+        pd.testing.assert_series_equal(
+            loaded.update(rows, y_new).predict(later),
+            forecaster.update(rows, y_new).predict(later),
+        )
+
+
+def test_unfitted_forecaster_round_trip(tmp_path):
+    """Parameters, the nested regressor's included, come back as they were."""
+    from sklstm import LSTMForecaster
+
+    forecaster = LSTMForecaster(
+        regressor=LSTMRegressor(hidden_size=5, cell="gru"), window_length=7
+    )
+    save_model(forecaster, tmp_path / "f.sklstm")
+    loaded = load_model(tmp_path / "f.sklstm")
+    assert loaded.get_params().keys() == forecaster.get_params().keys()
+    assert loaded.regressor.get_params() == forecaster.regressor.get_params()
+    assert loaded.window_length == 7
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda m: m["params"].update(regressor={"__estimator__": 5}),
+            "a reference to a nested estimator that is not in the file",
+        ),
+        (
+            lambda m: m["estimators"][0].update(estimator="Ridge"),
+            "which is not one of sklstm's estimators",
+        ),
+        (
+            lambda m: m["estimators"].append(m["estimators"][0]),
+            "do not pair descriptions with weights",
+        ),
+        (
+            lambda m: m["attributes"].update(
+                _freq={"__offset__": ["MS"]}
+            ),
+            "a pandas frequency that is not text",
+        ),
+        (
+            lambda m: m["attributes"]["_index"].update(unit="years"),
+            "a time index of unknown unit 'years'",
+        ),
+    ],
+)
+def test_load_refuses_tampered_forecaster(edit, message, tmp_path):
+    """Nested estimators pass the same allow-list; index and frequency are checked."""
+    forecaster, (X, y), _ = _forecaster_cases()["dated_calibrated"]
+    path = tmp_path / "f.sklstm"
+    save_model(forecaster.fit(X, y), path)
+    meta = _meta(path)
+    edit(meta)
+    _rewrite(path, meta=meta)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_model(path)
 
 
 # --- device -----------------------------------------------------------------------

@@ -213,13 +213,17 @@ def _graph_of(estimator):
         graph = _AnomalyGraph(
             net, estimator.error_mean_, estimator._error_precision, estimator.offset_
         )
-        return graph, ["score_samples", "decision_function", "label"], {
-            "offset": repr(float(estimator.offset_))
-        }
+        return (
+            graph,
+            ["score_samples", "decision_function", "label"],
+            {"offset": repr(float(estimator.offset_))},
+        )
     classes = [c.item() if hasattr(c, "item") else c for c in estimator.classes_]
-    return _ClassifierGraph(net), ["label", "probabilities"], {
-        "classes": json.dumps(classes)
-    }
+    return (
+        _ClassifierGraph(net),
+        ["label", "probabilities"],
+        {"classes": json.dumps(classes)},
+    )
 
 
 def _takes_lengths(estimator):
@@ -229,10 +233,8 @@ def _takes_lengths(estimator):
     predict finds the padding of each sequence) do; fixed-length numeric
     models do not.
     """
-    return (
-        getattr(estimator, "vocab_size", None) is not None
-        or not hasattr(estimator, "n_features_in_")
-    )
+    tokens = getattr(estimator, "vocab_size", None) is not None
+    return tokens or not hasattr(estimator, "n_features_in_")
 
 
 def export_onnx(estimator, path):

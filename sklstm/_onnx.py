@@ -249,10 +249,24 @@ def export_onnx(estimator, path):
 
     Inputs and outputs of the graph:
 
-    - ``X``: float32 of shape ``(n_samples, window_length, n_features)``,
-      raw (unscaled) windows; the batch size is free, the window length and
-      the number of features are those of ``fit`` (a 2-D ``X`` in ``fit``
-      means ``n_features=1``).
+    - ``X``, for a model fitted on an array (fixed-length windows): float32
+      of shape ``(n_samples, window_length, n_features)``, raw (unscaled)
+      windows; the batch size is free, the window length and the number of
+      features are those of ``fit`` (a 2-D ``X`` in ``fit`` means
+      ``n_features=1``). This graph has no other input.
+    - ``X`` and ``lengths``, for a model fitted on a list of sequences of
+      different lengths: ``X`` is float32 of shape ``(n_samples,
+      max_length, n_features)``, the sequences padded at the end to a
+      common length (any ``max_length``, any finite padding value: padded
+      steps are never read), and ``lengths`` is int64 of shape
+      ``(n_samples,)``, the number of valid steps of each sequence, each in
+      ``[1, max_length]``. Sequences of one length may be given as they are,
+      with every length equal to ``max_length``.
+    - for a classifier of token ids (``vocab_size`` set): ``X`` is int64 of
+      shape ``(n_samples, max_length)``, ids in ``[0, vocab_size_)`` padded
+      at the end, and ``lengths`` as above (for a 2-D array of ids padded
+      with 0, as ``predict`` reads it: the position after the last non-zero
+      id, at least 1).
     - regressor: ``predictions``, float32, ``(n_samples,)`` or
       ``(n_samples, n_outputs)`` as ``predict``.
     - classifier: ``label``, int64 ``(n_samples,)``, the index of the
@@ -266,16 +280,20 @@ def export_onnx(estimator, path):
       label.
 
     The model's metadata (``metadata_props``) holds ``estimator``,
-    ``sklstm_version``, ``window_length``, ``n_features``, ``feature_names``
-    (JSON list, or empty), ``input_name``, ``output_names`` (JSON) and, for a
-    classifier, ``classes`` (JSON list of the labels, in the order of the
-    ``label`` index and the probability columns).
+    ``sklstm_version``, ``window_length`` (the number of steps, or
+    ``"variable"`` for a graph that takes ``lengths``), ``n_features``,
+    ``feature_names`` (JSON list, or empty), ``input_name`` (``"X"``),
+    ``output_names`` (JSON) and, for a classifier, ``classes`` (JSON list
+    of the labels, in the order of the ``label`` index and the probability
+    columns). A graph that takes ``lengths`` also has ``input_names``
+    (JSON, ``["X", "lengths"]``), and one of token ids ``vocab_size``.
 
-    Only models of numeric, fixed-length windows are exported: an
-    estimator fitted on variable-length sequences (whose graph would need
-    sequence lengths and packing) or on token ids raises a ValueError. The
-    graph computes in float32, also for a model trained with
-    ``precision="bfloat16"``.
+    A model that predicts quantiles (``quantiles`` set) is not exported
+    (ValueError). The graph computes in float32, also for a model trained
+    with ``precision="bfloat16"``. Its recurrent layers run without
+    packing: each direction of each layer is one ONNX recurrent node over
+    the padded batch, the backward one reading every sequence reversed
+    within its own length, which gives the states that packing gives.
 
     Parameters
     ----------
@@ -303,6 +321,24 @@ def export_onnx(estimator, path):
     >>> import tempfile, os
     >>> path = export_onnx(reg, os.path.join(tempfile.mkdtemp(), "reg.onnx"))
     >>> path.endswith("reg.onnx")
+    True
+
+    A model of sequences of different lengths takes them padded, with
+    their lengths:
+
+    >>> rng = np.random.RandomState(0)
+    >>> seqs = [rng.randn(n, 1) for n in (3, 5, 4, 6)]
+    >>> reg = LSTMRegressor(hidden_size=4, max_epochs=1, random_state=0)
+    >>> reg = reg.fit(seqs, [s[-1, 0] for s in seqs])
+    >>> path = export_onnx(reg, os.path.join(tempfile.mkdtemp(), "var.onnx"))
+    >>> import onnxruntime as ort
+    >>> X = np.zeros((4, 6, 1), dtype=np.float32)
+    >>> for row, seq in zip(X, seqs):
+    ...     row[: len(seq)] = seq
+    >>> lengths = np.array([len(s) for s in seqs], dtype=np.int64)
+    >>> session = ort.InferenceSession(path)
+    >>> (pred,) = session.run(None, {"X": X, "lengths": lengths})
+    >>> np.allclose(pred, reg.predict(seqs), atol=1e-4)
     True
     """
     onnx = _require_onnx()

@@ -221,6 +221,10 @@ class _SequenceEncoder(nn.Module):
             last = torch.cat([h_n[-2], h_n[-1]], dim=1)
         else:
             last = h_n[-1]
+        return self._finish(out, last, pooled)
+
+    def _finish(self, out, last, pooled):
+        """Layer norm of the outputs and final state; the FCN features appended."""
         if self.norm is not None:
             out = self.norm(out)
             last = self.norm(last)

@@ -95,12 +95,7 @@ class _PaddedEncoder(nn.Module):
             Z = torch.cat(outputs, dim=2) if len(outputs) > 1 else outputs[0]
         out = Z * valid[..., None].to(Z.dtype)
         last = torch.cat(finals, dim=1) if len(finals) > 1 else finals[0]
-        if encoder.norm is not None:
-            out = encoder.norm(out)
-            last = encoder.norm(last)
-        if pooled is not None:
-            last = torch.cat([last, pooled.to(last.dtype)], dim=1)
-        return out, last
+        return encoder._finish(out, last, pooled)
 
 
 def _gather_steps(Z, index):

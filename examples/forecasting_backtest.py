@@ -34,7 +34,7 @@ print(results.head(3).round({"y": 1, "prediction": 1, "lower": 1, "upper": 1}))
 
 # %%
 # Scores per origin, against the same month one year earlier
-# -----------------------------------------------------------
+# ----------------------------------------------------------
 # The seasonal naive forecast repeats the last observed year: the score to
 # beat for a monthly series with a strong yearly pattern.
 results["naive"] = y.shift(12).loc[results["timestamp"]].to_numpy()

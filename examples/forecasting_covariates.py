@@ -21,7 +21,7 @@ from sklstm import LSTMForecaster, LSTMRegressor
 
 # %%
 # A year of simulated daily sales
-# --------------------------------
+# -------------------------------
 # Sales rise at the weekend, on promotion days (about one day in ten,
 # planned ahead) and with the temperature of the day before.
 rng = np.random.RandomState(0)
@@ -49,7 +49,7 @@ X_train, X_test, y_train, y_test = X[:-steps], X[-steps:], y[:-steps], y[-steps:
 
 # %%
 # One forecaster with both kinds of covariates, one without
-# -------------------------------------------------------
+# ---------------------------------------------------------
 # ``future_covariates`` could be left out here: by default every column not
 # in ``past_covariates`` is known in advance.
 net = LSTMRegressor(
@@ -84,7 +84,7 @@ print(f"MAE over {steps} days, same day last week: {mae(seasonal_naive):.2f}")
 
 # %%
 # A known covariate missing from X_future
-# -------------------------------------
+# ---------------------------------------
 # Each forecast step reads the planned promotions, so a frame without them
 # is refused with an error that names the column.
 try:

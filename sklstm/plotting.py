@@ -260,6 +260,17 @@ def _check_finite_bounds(label, lower, upper):
         )
 
 
+def _check_same_axis(name, x, other, x_other):
+    """Refuse to draw positions and dates on one x axis."""
+    if _is_datetime(x) != _is_datetime(x_other):
+        dated, plain = (other, name) if _is_datetime(x_other) else (name, other)
+        raise ValueError(
+            f"{dated} is on dates but {plain} is not, so they cannot share the x "
+            f"axis: pass {plain} as a pandas object on the same dates (for "
+            f"example a Series with a DatetimeIndex)."
+        )
+
+
 def plot_interval(intervals, *, y_train=None, y_true=None, ax=None):
     """Plot a forecast with its prediction intervals, as a fan.
 
@@ -374,6 +385,8 @@ def plot_interval(intervals, *, y_train=None, y_true=None, ax=None):
     x_train = None if train is None else _index_of(y_train)
     if train is not None and x_train is None:
         x_train = np.arange(n_train)
+    if train is not None:
+        _check_same_axis("y_train", x_train, "intervals", x)
 
     drawn = []
     for key, frame in bands:
@@ -489,6 +502,8 @@ def plot_backtest(results, *, y=None, ax=None):
         by_time = results.drop_duplicates("timestamp").sort_values("timestamp")
         actual = by_time["y"].to_numpy(dtype=float)
         x_actual = by_time["timestamp"].to_numpy()
+
+    _check_same_axis("y", x_actual, "results", results["timestamp"].to_numpy())
 
     ax = _new_axes(ax)
     ax.plot(x_actual, actual, color="black", label="actual")

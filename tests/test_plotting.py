@@ -348,6 +348,14 @@ def test_plot_interval_rejects_y_true_of_another_length():
         plot_interval(_interval_frame([1.0, 2.0], 1.0), y_true=[1.0, 2.0, 3.0])
 
 
+def test_plot_interval_refuses_positions_next_to_dates():
+    """A history without dates cannot share the axis of intervals on dates."""
+    future = pd.date_range("2001-01-01", periods=2, freq="MS")
+    msg = "intervals is on dates but y_train is not, so they cannot share the x axis"
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        plot_interval(_interval_frame([1.0, 2.0], 1.0, future), y_train=np.ones(5))
+
+
 # --- plot_backtest -----------------------------------------------------
 
 
@@ -440,6 +448,16 @@ def test_plot_backtest_rejects_incomplete_results(drop, message):
     frame, _ = _backtest_frame([3], steps=2)
     with pytest.raises(ValueError, match=re.escape(message)):
         plot_backtest(frame.drop(columns=drop))
+
+
+def test_plot_backtest_refuses_an_array_next_to_dates():
+    """The whole series y must be on the dates of dated results."""
+    frame, labels = _backtest_frame([3], steps=2)
+    msg = "results is on dates but y is not"
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        plot_backtest(frame, y=np.ones(len(labels)))
+    ax = plot_backtest(frame, y=pd.Series(np.ones(len(labels)), index=labels))
+    assert len(ax.get_lines()[0].get_xdata()) == len(labels)
 
 
 def test_plot_backtest_rejects_a_non_frame():

@@ -46,7 +46,8 @@ print(by_origin.round(3))
 mape, mape_naive = results["ape"].mean(), results["ape_naive"].mean()
 print(f"MAPE {mape:.3f} (seasonal naive {mape_naive:.3f})")
 print(
-    f"90 % intervals hold {results['inside'].mean():.2f} of the {len(results)} forecasts"
+    f"90 % intervals hold {results['inside'].mean():.2f} "
+    f"of the {len(results)} forecasts"
 )
 
 # %%

@@ -45,7 +45,8 @@ for c, frame in fan.items():
     held = ((test >= frame["lower"]) & (test <= frame["upper"])).mean()
     width = (frame["upper"] - frame["lower"]).mean()
     print(
-        f"{100 * c:g} % interval: mean width {width:5.1f}, holds {held:.2f} of the months"
+        f"{100 * c:g} % interval: mean width {width:5.1f}, "
+        f"holds {held:.2f} of the months"
     )
 
 # %%

@@ -1,4 +1,4 @@
-"""Plots for forecasts, intervals, backtests, anomalies, training histories and LSTM gates.
+"""Plots for forecasts, intervals, backtests, anomalies, training histories, gates.
 
 Every function draws on matplotlib Axes that it is given, or on a new
 figure, and returns the Axes it drew on, so that the figure can be styled

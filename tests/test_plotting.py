@@ -325,7 +325,10 @@ def test_plot_interval_from_a_forecaster():
         (
             {0.5: _interval_frame([1.0, 2.0], 1.0), 0.9: _interval_frame([1.0], 1.0)},
             ValueError,
-            "The frames of a fan must forecast the same rows: intervals[0.9] has 1 rows",
+            (
+                "The frames of a fan must forecast the same rows: intervals[0.9] "
+                "has 1 rows"
+            ),
         ),
         (
             _interval_frame([1.0, 2.0], np.array([1.0, np.inf])),

@@ -1,4 +1,4 @@
-"""Plots for forecasts, anomalies, training histories and LSTM gates.
+"""Plots for forecasts, intervals, backtests, anomalies, training histories, gates.
 
 Every function draws on matplotlib Axes that it is given, or on a new
 figure, and returns the Axes it drew on, so that the figure can be styled
@@ -25,8 +25,10 @@ from ._validation import check_array, check_is_fitted
 
 __all__ = [
     "plot_anomalies",
+    "plot_backtest",
     "plot_forecast",
     "plot_gate_activations",
+    "plot_interval",
     "plot_training_history",
 ]
 
@@ -221,7 +223,330 @@ def plot_forecast(y_true, y_pred, *, y_train=None, index=None, ax=None):
     return ax
 
 
-def plot_anomalies(series, scores, labels=None, *, threshold=None, windows=None, ax=None):
+_INTERVAL_COLUMNS = ("prediction", "lower", "upper")
+
+
+def _check_frame(name, frame, columns, source):
+    """Refuse a non-DataFrame or one that lacks ``columns``."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(
+            f"{name} must be a pandas DataFrame, as returned by {source}, got "
+            f"{type(frame).__name__}."
+        )
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{name} lacks the column(s) {missing}; it needs {list(columns)}, as "
+            f"returned by {source} (its columns are {list(frame.columns)})."
+        )
+    if len(frame) == 0:
+        raise ValueError(f"{name} has no rows: there is nothing to plot.")
+
+
+def _band_label(key):
+    """The legend entry of an interval: ``"90 % interval"`` for a coverage."""
+    if isinstance(key, Real) and not isinstance(key, bool):
+        return f"{100 * float(key):g} % interval"
+    return str(key)
+
+
+def _check_finite_bounds(label, lower, upper):
+    bad = ~(np.isfinite(lower) & np.isfinite(upper))
+    if bad.any():
+        raise ValueError(
+            f"The {label} has infinite or missing bounds at {int(bad.sum())} "
+            f"step(s): the forecaster has too few calibration residuals for this "
+            f"coverage. Lower the coverage, or fit with a larger calibration_size."
+        )
+
+
+def _check_same_axis(name, x, other, x_other):
+    """Refuse to draw positions and dates on one x axis."""
+    if _is_datetime(x) != _is_datetime(x_other):
+        dated, plain = (other, name) if _is_datetime(x_other) else (name, other)
+        raise ValueError(
+            f"{dated} is on dates but {plain} is not, so they cannot share the x "
+            f"axis: pass {plain} as a pandas object on the same dates (for "
+            f"example a Series with a DatetimeIndex)."
+        )
+
+
+def plot_interval(intervals, *, y_train=None, y_true=None, ax=None):
+    """Plot a forecast with its prediction intervals, as a fan.
+
+    Draws the history (if given), the actual values of the forecast period
+    (if known), the forecast, and each interval as a shaded band. With
+    several coverages the bands are drawn in the same colour, widest first,
+    so that their overlaps darken towards the forecast: a fan chart.
+
+    Parameters
+    ----------
+    intervals : DataFrame or dict of {float or str: DataFrame}
+        The output of :meth:`LSTMForecaster.predict_interval
+        <sklstm.LSTMForecaster.predict_interval>` (or
+        :meth:`~sklstm.LSTMForecaster.forecast_interval`), with columns
+        ``prediction``, ``lower`` and ``upper``; or several of them, keyed
+        by their coverage (the legend then reads ``"90 % interval"``) or by
+        a label of your own, for a fan. The forecast is drawn from the
+        first one.
+    y_train : array-like of shape (n_train,), default=None
+        The history before the forecast, drawn first. None draws the
+        forecast period alone.
+    y_true : array-like of shape (n_steps,), default=None
+        The actual values of the forecast period, when known. None draws
+        no actual values.
+    ax : matplotlib Axes, default=None
+        Axes to draw on. None creates a new figure.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The Axes drawn on. Its lines are, in order, the history (when
+        given, ``"training data"``), the actual values (when given,
+        ``"actual"``) and the forecast (``"forecast"``); its collections
+        are the bands, one per interval, widest first. The x values of the
+        forecast are the index of ``intervals`` (the future timestamps of
+        a forecaster fitted on a DatetimeIndex); a default
+        :class:`~pandas.RangeIndex` is read as positions that follow
+        ``y_train``. The x axis is labelled with the name of a pandas
+        index, else "date" for dates (with concise date ticks), else "time
+        step".
+
+    Raises
+    ------
+    ValueError
+        If a frame lacks a column, the frames of a fan do not share their
+        rows, or a bound is infinite (too few calibration residuals for
+        the coverage asked).
+
+    See Also
+    --------
+    plot_forecast : A forecast against the actual values, without intervals.
+    plot_backtest : Forecasts and intervals from several origins.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklstm.plotting import plot_interval
+    >>> history = pd.Series(
+    ...     np.arange(24.0), index=pd.date_range("2000-01", periods=24, freq="MS")
+    ... )
+    >>> future = pd.date_range("2002-01", periods=6, freq="MS")
+    >>> fan = {
+    ...     c: pd.DataFrame(
+    ...         {"prediction": 24.0, "lower": 24.0 - 4 * c, "upper": 24.0 + 4 * c},
+    ...         index=future,
+    ...     )
+    ...     for c in (0.5, 0.9)
+    ... }
+    >>> ax = plot_interval(fan, y_train=history)
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['training data', 'forecast']
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['training data', 'forecast', '90 % interval', '50 % interval']
+    >>> ax.get_xlabel()
+    'date'
+    >>> plt.close("all")
+    """
+    source = "LSTMForecaster.predict_interval"
+    if isinstance(intervals, dict):
+        if not intervals:
+            raise ValueError("intervals is an empty dict: there is nothing to plot.")
+        bands = list(intervals.items())
+    else:
+        bands = [("interval", intervals)]
+    for key, frame in bands:
+        name = "intervals" if len(bands) == 1 else f"intervals[{key!r}]"
+        _check_frame(name, frame, _INTERVAL_COLUMNS, source)
+    first = bands[0][1]
+    for key, frame in bands[1:]:
+        if len(frame) != len(first) or not frame.index.equals(first.index):
+            raise ValueError(
+                f"The frames of a fan must forecast the same rows: "
+                f"intervals[{key!r}] has {len(frame)} rows on another index than "
+                f"intervals[{bands[0][0]!r}] ({len(first)} rows)."
+            )
+    n_steps = len(first)
+    train = None if y_train is None else _values("y_train", y_train)
+    n_train = 0 if train is None else train.shape[0]
+    true = None if y_true is None else _values("y_true", y_true)
+    if true is not None and true.shape[0] != n_steps:
+        raise ValueError(
+            f"y_true must hold one actual value per forecast step ({n_steps}), "
+            f"got {true.shape[0]}."
+        )
+    if isinstance(first.index, pd.RangeIndex):
+        x = np.arange(n_train, n_train + n_steps)
+    else:
+        x = np.asarray(first.index)
+    x_train = None if train is None else _index_of(y_train)
+    if train is not None and x_train is None:
+        x_train = np.arange(n_train)
+    if train is not None:
+        _check_same_axis("y_train", x_train, "intervals", x)
+
+    drawn = []
+    for key, frame in bands:
+        lower = frame["lower"].to_numpy(dtype=float)
+        upper = frame["upper"].to_numpy(dtype=float)
+        _check_finite_bounds(_band_label(key), lower, upper)
+        drawn.append((float(np.mean(upper - lower)), _band_label(key), lower, upper))
+    drawn.sort(key=lambda band: -band[0])  # widest first, at the back
+
+    ax = _new_axes(ax)
+    if train is not None:
+        ax.plot(x_train, train, color="0.55", label="training data")
+    if true is not None:
+        ax.plot(x, true, color="black", label="actual")
+    ax.plot(
+        x,
+        first["prediction"].to_numpy(dtype=float),
+        color="tab:blue",
+        linestyle="--",
+        label="forecast",
+    )
+    alpha = 0.45 if len(drawn) == 1 else 0.25
+    for _, label, lower, upper in drawn:
+        ax.fill_between(
+            x, lower, upper, color="tab:blue", alpha=alpha, linewidth=0, label=label
+        )
+    _label_time_axis(ax, x, first, y_train)
+    ax.set_ylabel(_series_name(y_train) or _series_name(y_true) or "value")
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_backtest(results, *, y=None, ax=None):
+    """Plot rolling-origin forecasts against the actual values.
+
+    Draws the actual values, the forecast path from each origin, a dotted
+    vertical line at each origin, and the intervals of each path when the
+    results hold them: the output of :func:`sklstm.backtest` at a glance.
+
+    Parameters
+    ----------
+    results : DataFrame
+        The long frame of :func:`sklstm.backtest`: one row per forecast,
+        with columns ``origin``, ``timestamp``, ``y`` and ``prediction``,
+        and ``lower`` and ``upper`` when it was run with ``coverage``.
+    y : array-like of shape (n_timesteps,), default=None
+        The whole series, drawn as the actual values, its history before
+        the first origin included (a pandas Series on the timestamps of
+        ``results``; an array is drawn at positions ``0, 1, ...``, the
+        positions ``backtest`` uses for an array). None draws the actual
+        values of the forecast rows only, the ``y`` column.
+    ax : matplotlib Axes, default=None
+        Axes to draw on. None creates a new figure.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The Axes drawn on. Its lines are the actual values (``"actual"``),
+        then one forecast path per origin, in the order of ``results``
+        (the first labelled ``"forecast (<n> origins)"``), then one
+        vertical line per origin (the first labelled ``"origin"``). With
+        ``lower`` and ``upper``, its collections hold one band per origin
+        (the first labelled ``"interval"``); the others have labels that
+        start with an underscore, which the legend leaves out. The x axis
+        is labelled with the name of the index of ``y``, else "date" for
+        datetime timestamps (with concise date ticks), else "time step".
+
+    Raises
+    ------
+    ValueError
+        If ``results`` lacks a column, or holds only one of ``lower`` and
+        ``upper``.
+
+    See Also
+    --------
+    sklstm.backtest : The rolling-origin forecasts drawn here.
+    plot_interval : One forecast with its intervals.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from sklstm import LSTMForecaster, LSTMRegressor, backtest
+    >>> from sklstm.plotting import plot_backtest
+    >>> y = np.sin(np.arange(60) / 3.0)
+    >>> net = LSTMRegressor(hidden_size=4, conv_channels=None, max_epochs=2)
+    >>> f = LSTMForecaster(net, window_length=6, calibration="holdout", random_state=0)
+    >>> results = backtest(f, y, steps=5, n_origins=2, refit=False, coverage=0.8)
+    >>> ax = plot_backtest(results, y=y)
+    >>> len(ax.get_lines()), len(ax.collections)  # actual, 2 paths, 2 origins
+    (5, 2)
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['actual', 'forecast (2 origins)', 'origin', 'interval']
+    >>> plt.close("all")
+    """
+    _check_frame(
+        "results", results, ("origin", "timestamp", "y", "prediction"), "backtest"
+    )
+    has_lower, has_upper = "lower" in results.columns, "upper" in results.columns
+    if has_lower != has_upper:
+        raise ValueError(
+            "results holds only one of the columns 'lower' and 'upper'; an "
+            "interval needs both (backtest(..., coverage=...) writes both)."
+        )
+    origins = pd.unique(results["origin"])
+    if y is not None:
+        actual = _values("y", y)
+        x_actual = _index_of(y)
+        if x_actual is None:
+            x_actual = np.arange(actual.shape[0])
+    else:
+        by_time = results.drop_duplicates("timestamp").sort_values("timestamp")
+        actual = by_time["y"].to_numpy(dtype=float)
+        x_actual = by_time["timestamp"].to_numpy()
+
+    _check_same_axis("y", x_actual, "results", results["timestamp"].to_numpy())
+
+    ax = _new_axes(ax)
+    ax.plot(x_actual, actual, color="black", label="actual")
+    paths = [results[results["origin"] == origin] for origin in origins]
+    for i, (origin, path) in enumerate(zip(origins, paths)):
+        ax.plot(
+            path["timestamp"].to_numpy(),
+            path["prediction"].to_numpy(dtype=float),
+            color="tab:blue",
+            linestyle="--",
+            label=f"forecast ({len(origins)} origins)" if i == 0 else f"_from {origin}",
+        )
+    for i, origin in enumerate(origins):
+        ax.axvline(
+            origin,
+            color="0.5",
+            linestyle=":",
+            linewidth=1.0,
+            label="origin" if i == 0 else "_origin",
+        )
+    if has_lower:
+        for i, path in enumerate(paths):
+            lower = path["lower"].to_numpy(dtype=float)
+            upper = path["upper"].to_numpy(dtype=float)
+            _check_finite_bounds("interval", lower, upper)
+            ax.fill_between(
+                path["timestamp"].to_numpy(),
+                lower,
+                upper,
+                color="tab:blue",
+                alpha=0.25,
+                linewidth=0,
+                label="interval" if i == 0 else "_interval",
+            )
+    _label_time_axis(ax, results["timestamp"].to_numpy(), y)
+    ax.set_ylabel(_series_name(y) or "value")
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_anomalies(
+    series, scores, labels=None, *, threshold=None, windows=None, ax=None
+):
     """Plot a series, its anomaly scores and the points flagged as anomalies.
 
     The series is drawn on ``ax`` with a marker on every flagged time step;
@@ -596,8 +921,7 @@ def plot_gate_activations(
     sample = int(sample) % n_samples
     if direction not in ("forward", "backward", "both"):
         raise ValueError(
-            "direction must be 'forward', 'backward' or 'both', got "
-            f"{direction!r}."
+            f"direction must be 'forward', 'backward' or 'both', got {direction!r}."
         )
     if not isinstance(max_units, Integral) or max_units < 1:
         raise ValueError(f"max_units must be a positive integer, got {max_units!r}.")

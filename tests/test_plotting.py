@@ -14,11 +14,19 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import Pipeline
 
-from sklstm import LSTMClassifier, LSTMRegressor, SlidingWindowTransformer
+from sklstm import (
+    LSTMClassifier,
+    LSTMForecaster,
+    LSTMRegressor,
+    SlidingWindowTransformer,
+    backtest,
+)
 from sklstm.plotting import (
     plot_anomalies,
+    plot_backtest,
     plot_forecast,
     plot_gate_activations,
+    plot_interval,
     plot_training_history,
 )
 
@@ -206,6 +214,261 @@ def test_plot_forecast_rejects_a_2d_forecast():
         plot_forecast([1.0, 2.0], [[1.0, 2.0], [3.0, 4.0]])
 
 
+# --- plot_interval -----------------------------------------------------
+
+
+def _interval_frame(center, half_width, index=None):
+    center = np.asarray(center, dtype=float)
+    return pd.DataFrame(
+        {
+            "prediction": center,
+            "lower": center - half_width,
+            "upper": center + half_width,
+        },
+        index=index,
+    )
+
+
+def test_plot_interval_draws_history_forecast_and_one_band(tmp_path):
+    """One frame: history, forecast and a band at the positions after the history."""
+    frame = _interval_frame([5.0, 6.0, 7.0], 1.0)
+    ax = plot_interval(frame, y_train=np.arange(5.0))
+    _render(ax, tmp_path)
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["training data", "forecast"]
+    np.testing.assert_array_equal(lines[0].get_xdata(), np.arange(5))
+    np.testing.assert_array_equal(lines[1].get_xdata(), [5, 6, 7])
+    np.testing.assert_array_equal(lines[1].get_ydata(), [5.0, 6.0, 7.0])
+    assert len(ax.collections) == 1
+    band = ax.collections[0].get_paths()[0].vertices
+    assert band[:, 1].min() == 4.0 and band[:, 1].max() == 8.0
+    assert _legend_texts(ax) == ["training data", "forecast", "interval"]
+    assert ax.get_xlabel() == "time step"
+
+
+def test_plot_interval_fan_draws_the_widest_band_first_on_a_date_axis(tmp_path):
+    """A dict of coverages: one band each, widest at the back, dates on the x axis."""
+    import matplotlib.dates as mdates
+
+    future = pd.date_range("2001-01-01", periods=4, freq="MS")
+    history = pd.Series(
+        np.arange(12.0),
+        index=pd.date_range("2000-01-01", periods=12, freq="MS"),
+        name="passengers",
+    )
+    fan = {
+        c: _interval_frame(np.full(4, 12.0), 10 * c, future) for c in (0.5, 0.95, 0.8)
+    }
+    ax = plot_interval(fan, y_train=history, y_true=np.full(4, 13.0))
+    _render(ax, tmp_path)
+    assert [line.get_label() for line in ax.get_lines()] == [
+        "training data",
+        "actual",
+        "forecast",
+    ]
+    assert [c.get_label() for c in ax.collections] == [
+        "95 % interval",
+        "80 % interval",
+        "50 % interval",
+    ]
+    heights = [np.ptp(c.get_paths()[0].vertices[:, 1]) for c in ax.collections]
+    np.testing.assert_allclose(heights, [19.0, 16.0, 10.0])
+    np.testing.assert_array_equal(
+        np.asarray(ax.get_lines()[2].get_xdata(), dtype="datetime64[ns]"),
+        future.to_numpy(),
+    )
+    assert ax.get_xlabel() == "date"
+    assert ax.get_ylabel() == "passengers"
+    assert isinstance(ax.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
+
+
+def test_plot_interval_labels_bands_by_their_keys():
+    """String keys are taken as the legend labels."""
+    frame = _interval_frame([1.0, 2.0], 0.5)
+    ax = plot_interval({"conformal": frame})
+    assert _legend_texts(ax) == ["forecast", "conformal"]
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [0, 1])
+
+
+def test_plot_interval_from_a_forecaster():
+    """forecast_interval's frame of a forecaster fitted on dates is drawn on dates."""
+    y = pd.Series(
+        np.sin(np.arange(40) / 3.0),
+        index=pd.date_range("2000-01", periods=40, freq="MS"),
+    )
+    net = LSTMRegressor(**TINY)
+    forecaster = LSTMForecaster(net, window_length=5, calibration="holdout")
+    forecaster.fit(None, y)
+    fan = {c: forecaster.forecast_interval(3, coverage=c) for c in (0.5, 0.8)}
+    ax = plot_interval(fan, y_train=y)
+    assert len(ax.collections) == 2
+    x = np.asarray(ax.get_lines()[1].get_xdata(), dtype="datetime64[ns]")
+    np.testing.assert_array_equal(
+        x, pd.date_range("2003-05", periods=3, freq="MS").to_numpy()
+    )
+
+
+@pytest.mark.parametrize(
+    ("intervals", "error", "message"),
+    [
+        (
+            np.zeros((3, 3)),
+            TypeError,
+            "intervals must be a pandas DataFrame, as returned",
+        ),
+        (
+            pd.DataFrame({"prediction": [1.0], "lower": [0.0]}),
+            ValueError,
+            "intervals lacks the column(s) ['upper']",
+        ),
+        ({}, ValueError, "intervals is an empty dict"),
+        (
+            {0.5: _interval_frame([1.0, 2.0], 1.0), 0.9: _interval_frame([1.0], 1.0)},
+            ValueError,
+            (
+                "The frames of a fan must forecast the same rows: intervals[0.9] "
+                "has 1 rows"
+            ),
+        ),
+        (
+            _interval_frame([1.0, 2.0], np.array([1.0, np.inf])),
+            ValueError,
+            "The interval has infinite or missing bounds at 1 step(s)",
+        ),
+    ],
+    ids=["not-a-frame", "missing-column", "empty-dict", "fan-rows", "infinite"],
+)
+def test_plot_interval_rejects_bad_intervals(intervals, error, message):
+    """Each bad input gets an error that names the problem."""
+    with pytest.raises(error, match=re.escape(message)):
+        plot_interval(intervals)
+
+
+def test_plot_interval_rejects_y_true_of_another_length():
+    """y_true needs one value per forecast step."""
+    msg = "y_true must hold one actual value per forecast step (2), got 3."
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        plot_interval(_interval_frame([1.0, 2.0], 1.0), y_true=[1.0, 2.0, 3.0])
+
+
+def test_plot_interval_refuses_positions_next_to_dates():
+    """A history without dates cannot share the axis of intervals on dates."""
+    future = pd.date_range("2001-01-01", periods=2, freq="MS")
+    msg = "intervals is on dates but y_train is not, so they cannot share the x axis"
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        plot_interval(_interval_frame([1.0, 2.0], 1.0, future), y_train=np.ones(5))
+
+
+# --- plot_backtest -----------------------------------------------------
+
+
+def _backtest_frame(origins, steps, dates=True, intervals=True):
+    """A long frame in the layout of backtest(), written by hand."""
+    n = max(origins) + steps + 1
+    labels = pd.date_range("2000-01-01", periods=n, freq="D") if dates else np.arange(n)
+    rows = []
+    for origin in origins:
+        for k in range(1, steps + 1):
+            rows.append(
+                {
+                    "origin": labels[origin],
+                    "timestamp": labels[origin + k],
+                    "step": k,
+                    "y": float(origin + k),
+                    "prediction": float(origin + k) + 0.5,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    if intervals:
+        frame["lower"] = frame["prediction"] - frame["step"]
+        frame["upper"] = frame["prediction"] + frame["step"]
+    return frame, labels
+
+
+def test_plot_backtest_draws_paths_origins_and_bands_on_dates(tmp_path):
+    """One path, one origin line and one band per origin; dates on the x axis."""
+    import matplotlib.dates as mdates
+
+    frame, labels = _backtest_frame([9, 12, 15], steps=3)
+    ax = plot_backtest(frame)
+    _render(ax, tmp_path)
+    lines = ax.get_lines()
+    assert len(lines) == 1 + 3 + 3
+    actual = lines[0]
+    np.testing.assert_array_equal(actual.get_ydata(), np.arange(10.0, 19.0))
+    for path, origin in zip(lines[1:4], (9, 12, 15)):
+        np.testing.assert_array_equal(
+            np.asarray(path.get_xdata(), dtype="datetime64[ns]"),
+            labels[origin + 1 : origin + 4].to_numpy(),
+        )
+    assert len(ax.collections) == 3
+    assert _legend_texts(ax) == ["actual", "forecast (3 origins)", "origin", "interval"]
+    assert ax.get_xlabel() == "date"
+    assert isinstance(ax.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
+
+
+def test_plot_backtest_draws_the_whole_series_when_given(tmp_path):
+    """y draws the history before the first origin too, on its index."""
+    frame, _ = _backtest_frame([4, 6], steps=2, dates=False, intervals=False)
+    series = np.arange(9.0)
+    ax = plot_backtest(frame, y=series)
+    _render(ax, tmp_path)
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), np.arange(9))
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), series)
+    assert len(ax.collections) == 0
+    assert _legend_texts(ax) == ["actual", "forecast (2 origins)", "origin"]
+    assert ax.get_xlabel() == "time step"
+    named = pd.Series(series, index=pd.RangeIndex(9, name="row"), name="load")
+    ax = plot_backtest(frame, y=named)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("row", "load")
+
+
+def test_plot_backtest_of_backtest_output():
+    """backtest's own frame, with intervals, is drawn path by path."""
+    y = np.sin(np.arange(50) / 3.0)
+    forecaster = LSTMForecaster(
+        LSTMRegressor(**TINY), window_length=5, calibration="holdout"
+    )
+    results = backtest(forecaster, y, steps=4, n_origins=2, refit=False, coverage=0.8)
+    ax = plot_backtest(results, y=y)
+    assert len(ax.get_lines()) == 1 + 2 + 2
+    np.testing.assert_array_equal(ax.get_lines()[1].get_xdata(), [42, 43, 44, 45])
+    np.testing.assert_allclose(
+        ax.get_lines()[2].get_ydata(), results["prediction"].to_numpy()[4:]
+    )
+    assert len(ax.collections) == 2
+
+
+@pytest.mark.parametrize(
+    ("drop", "message"),
+    [
+        (["prediction"], "results lacks the column(s) ['prediction']"),
+        (["upper"], "results holds only one of the columns 'lower' and 'upper'"),
+    ],
+)
+def test_plot_backtest_rejects_incomplete_results(drop, message):
+    """A frame missing a column of backtest's layout gets a clear ValueError."""
+    frame, _ = _backtest_frame([3], steps=2)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        plot_backtest(frame.drop(columns=drop))
+
+
+def test_plot_backtest_refuses_an_array_next_to_dates():
+    """The whole series y must be on the dates of dated results."""
+    frame, labels = _backtest_frame([3], steps=2)
+    msg = "results is on dates but y is not"
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        plot_backtest(frame, y=np.ones(len(labels)))
+    ax = plot_backtest(frame, y=pd.Series(np.ones(len(labels)), index=labels))
+    assert len(ax.get_lines()[0].get_xdata()) == len(labels)
+
+
+def test_plot_backtest_rejects_a_non_frame():
+    """results must be backtest's DataFrame."""
+    with pytest.raises(TypeError, match="results must be a pandas DataFrame"):
+        plot_backtest(np.zeros((4, 5)))
+
+
 # --- plot_anomalies ----------------------------------------------------
 
 
@@ -256,7 +519,9 @@ def test_plot_anomalies_shades_the_labelled_windows(tmp_path):
     dates = pd.date_range("2024-01-01", periods=48, freq="h")
     series = pd.Series(np.sin(np.arange(48) / 3.0), index=dates)
     windows = [(dates[5], dates[9]), ("2024-01-02 06:00", "2024-01-02 10:00")]
-    ax = plot_anomalies(series, -np.abs(series.to_numpy()), threshold=-0.9, windows=windows)
+    ax = plot_anomalies(
+        series, -np.abs(series.to_numpy()), threshold=-0.9, windows=windows
+    )
     _render(ax, tmp_path)
     spans = [p for p in ax.right_ax.patches if p.get_label() != "_nolegend_"]
     assert len(ax.right_ax.patches) == 2
@@ -269,7 +534,9 @@ def test_plot_anomalies_shades_the_labelled_windows(tmp_path):
 
 
 def test_plot_anomalies_rejects_windows_that_are_not_pairs():
-    with pytest.raises(ValueError, match=r"windows must be a list of \(start, end\) pairs"):
+    with pytest.raises(
+        ValueError, match=r"windows must be a list of \(start, end\) pairs"
+    ):
         plot_anomalies(np.arange(5.0), np.zeros(5), windows=[3])
 
 

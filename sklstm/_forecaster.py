@@ -112,8 +112,14 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         ``X_future`` holds the same column, saying which series each row
         to forecast continues. Per-series static features are plain
         covariate columns, constant within a series. The id column is not
-        a covariate (``n_features_in_`` does not count it). None: ``y`` is
-        one series.
+        a covariate (``n_features_in_`` does not count it). Each series is
+        divided by its own scale (``series_scales_``: the mean absolute
+        change between consecutive rows of its history in ``fit``) before
+        windows are cut, and forecasts are multiplied back, so that series
+        whose levels differ by orders of magnitude weigh alike in training
+        and a series' forecasts do not change when it is multiplied by a
+        constant. The scales are fitted once and kept by :meth:`update`.
+        None: ``y`` is one series.
 
     Attributes
     ----------
@@ -129,10 +135,16 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     residuals_ : list of ndarray or None
         With ``calibration`` set, the absolute calibration residuals of
         each forecast step (``residuals_[k]`` for step ``k + 1``), pooled
-        over the series of a panel.
+        over the series of a panel (there in units of each series' scale,
+        ``series_scales_``; the intervals of a series are widened by it).
     series_ids_ : ndarray or None
         With ``series_id``, the ids of the series seen in ``fit``, in order
         of first appearance; None otherwise.
+    series_scales_ : ndarray or None
+        With ``series_id``, the scale of each series of ``series_ids_``
+        (the mean absolute change between its consecutive rows in ``fit``;
+        the mean absolute value where the series is constant, 1 where that
+        is 0 too); None otherwise.
 
     See Also
     --------
@@ -247,6 +259,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             return self._fit_panel(X, y)
         self._panel = None
         self.series_ids_ = None
+        self.series_scales_ = None
         y, index = self._check_y(y)
         n = len(y)
         values = self._check_X_fit(X, n)
@@ -322,13 +335,19 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             }
             state["freq"] = _infer_freq(state["index"])
             self._check_length(len(rows), f"{name} of y")
+            state["scale"] = _series_scale(state["y"])
             self._panel[sid] = state
         self.series_ids_ = _id_array(list(self._panel))
+        self.series_scales_ = np.array([s["scale"] for s in self._panel.values()])
         self._y, self._past, self._fut = y, past, fut
         self._index, self._freq = None, None
         self.n_history_ = len(y)
         self.residuals_ = None
-        parts = [(s["y"], s["past"], s["fut"]) for s in self._panel.values()]
+        # each series in units of its own scale: the network and the pooled
+        # calibration residuals see every series alike
+        parts = [
+            (s["y"] / s["scale"], s["past"], s["fut"]) for s in self._panel.values()
+        ]
         if self.calibration is None:
             self.regressor_ = self._fit_regressor(parts)
         else:
@@ -394,7 +413,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             history has a DatetimeIndex (and ``pandas_output=True``).
         """
         if getattr(self, "_panel", None) is not None:
-            pred, _ = self._predict_panel(X_future)
+            pred, _, _ = self._predict_panel(X_future)
             index = _index_of(X_future)
             if self.pandas_output and isinstance(index, pd.DatetimeIndex):
                 return pd.Series(pred, index=index, name=getattr(self, "_name", None))
@@ -443,8 +462,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             timestamps when the history has a DatetimeIndex.
         """
         if getattr(self, "_panel", None) is not None:
-            pred, step = self._predict_panel(X_future)
-            widths = self._widths(step, coverage)
+            pred, step, scale = self._predict_panel(X_future)
+            widths = self._widths(step, coverage) * scale
             frame = pd.DataFrame(
                 {"prediction": pred, "lower": pred - widths, "upper": pred + widths}
             )
@@ -617,7 +636,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         return groups
 
     def _predict_panel(self, X_future):
-        """Forecasts for each row of ``X_future`` and its step in its series."""
+        """Forecasts for each row of ``X_future``, its step and its series' scale."""
         check_is_fitted(self)
         if X_future is None or isinstance(X_future, Integral):
             raise TypeError(
@@ -652,7 +671,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             n = len(state["y"])
             # one block per series: its history, then its future rows (the
             # known covariates; y and past are never read beyond the origin)
-            ys.append(np.concatenate([state["y"], np.zeros(pad)]))
+            ys.append(np.concatenate([state["y"] / state["scale"], np.zeros(pad)]))
             pasts.append(
                 np.concatenate([state["past"], np.zeros((pad, state["past"].shape[1]))])
             )
@@ -669,10 +688,12 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         )
         out = np.empty(len(frame))
         step = np.empty(len(frame), dtype=int)
-        for j, rows in enumerate(groups.values()):
-            out[rows] = preds[j, : len(rows)]
+        scale = np.empty(len(frame))
+        for j, (sid, rows) in enumerate(groups.items()):
+            scale[rows] = self._panel[sid]["scale"]
+            out[rows] = preds[j, : len(rows)] * scale[rows]
             step[rows] = np.arange(len(rows))
-        return out, step
+        return out, step, scale
 
     def _update_panel(self, X_new, y_new):
         frame, ids = self._split_ids(X_new)
@@ -927,6 +948,18 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
                 f"pandas' interpolate, or SequenceImputer on windows)."
             )
         return _fill_gaps(values, self.impute)
+
+
+def _series_scale(y):
+    """A series' scale for a panel: its mean absolute change between rows.
+
+    Falls back to the mean absolute value for a constant series, and to 1
+    for a series of zeros.
+    """
+    for scale in (np.mean(np.abs(np.diff(y))), np.mean(np.abs(y))):
+        if np.isfinite(scale) and scale > 0:
+            return float(scale)
+    return 1.0
 
 
 def _check_future_columns(names, columns):

@@ -400,13 +400,16 @@ def test_panel_windows_never_cross_series():
     windows, targets = f.regressor_.X_, f.regressor_.y_
     # one window per row after the first window_length rows of each series
     assert len(windows) == (30 - 5) + (24 - 5) + (36 - 5)
-    # features: y, then the covariates (size, promo); no id column
+    # features: y (in units of its series' scale), then the covariates
+    # (size, promo); no id column
     assert windows.shape[2] == 3
-    series_of_window = windows[:, :, 0] // 1000
-    assert (series_of_window == series_of_window[:, :1]).all()
-    np.testing.assert_array_equal(targets // 1000, series_of_window[:, 0])
-    # the static feature of each window is that of its series
-    np.testing.assert_array_equal(windows[:, :, 1], series_of_window + 1)
+    # the static feature "size" (k + 1) says which series a window came from
+    k = windows[:, 0, 1].astype(int) - 1
+    assert (windows[:, :, 1] == (k + 1)[:, None]).all()
+    scale = f.series_scales_[k]
+    series_of_window = (windows[:, :, 0] * scale[:, None] + 1e-3) // 1000
+    assert (series_of_window == k[:, None]).all()
+    np.testing.assert_array_equal((targets * scale + 1e-3) // 1000, k)
     np.testing.assert_array_equal(f.series_ids_, ["a", "b", "c"])
     assert f.n_features_in_ == 2
 
@@ -451,6 +454,55 @@ def test_panel_lstm_global_model_fits_predicts_and_intervals():
     # residuals pooled over the three series: six origins each at step 1
     assert len(f.residuals_[0]) == 3 * 6
     assert f.score(X_future, pd.Series(last, index=X_future.index)) <= 1.0
+
+
+def scaled_panel(factor=1.0):
+    """Two short series whose scales differ by a factor of 10**4 (and ``factor``)."""
+    t = np.arange(20, dtype=float)
+    big = 5e4 + 2e3 * t + 1e3 * np.sin(t)
+    small = 3.0 + 0.1 * t + 0.2 * np.cos(t / 2)
+    X = pd.DataFrame({"store": ["a"] * 20 + ["b"] * 20})
+    return X, np.concatenate([big, small * factor])
+
+
+def test_panel_series_scales_are_the_mean_absolute_change():
+    X, y = scaled_panel()
+    f = LSTMForecaster(_LastValue(), window_length=4, window_norm=None, series_id="store")
+    f.fit(X, y)
+    expected = [np.mean(np.abs(np.diff(y[:20]))), np.mean(np.abs(np.diff(y[20:])))]
+    np.testing.assert_allclose(f.series_scales_, expected)
+    # the network sees each series in its own units: comparable magnitudes
+    windows = f.regressor_.X_[:, :, 0]
+    assert windows[:16].max() / windows[16:].max() < 20
+    # update keeps the scales fitted in fit
+    f.update(pd.DataFrame({"store": ["b"]}), np.array([1e6]))
+    np.testing.assert_allclose(f.series_scales_, expected)
+    # a constant series and a series of zeros fall back (no division by 0)
+    flat = clone(f)
+    flat.fit(X, np.concatenate([np.full(20, -4.0), np.zeros(20)]))
+    np.testing.assert_allclose(flat.series_scales_, [4.0, 1.0])
+    assert LSTMForecaster().fit(None, np.arange(30.0)).series_scales_ is None
+
+
+def test_panel_forecast_invariant_to_the_scale_of_one_series():
+    """Multiplying one series by a constant multiplies its forecasts only."""
+    X, y = scaled_panel()
+    factor = 2.0**10  # exact in floating point
+    future = pd.DataFrame({"store": ["a"] * 3 + ["b"] * 3})
+    kwargs = {"series_id": "store", "calibration": "holdout", "calibration_size": 4}
+    base = tiny(**kwargs).fit(X, y)
+    scaled = tiny(**kwargs).fit(*scaled_panel(factor))
+    pred, pred_scaled = base.predict(future), scaled.predict(future)
+    np.testing.assert_allclose(pred_scaled[:3], pred[:3], rtol=1e-6)
+    np.testing.assert_allclose(pred_scaled[3:], pred[3:] * factor, rtol=1e-6)
+    # intervals scale with their series too: residuals are pooled in units
+    # of each series' scale, so the small series gets narrow intervals
+    width = base.predict_interval(future).eval("upper - lower").to_numpy()
+    width_scaled = scaled.predict_interval(future).eval("upper - lower").to_numpy()
+    np.testing.assert_allclose(width_scaled[3:], width[3:] * factor, rtol=1e-6)
+    np.testing.assert_allclose(
+        width[:3] / base.series_scales_[0], width[3:] / base.series_scales_[1]
+    )
 
 
 def test_panel_update_extends_each_series():

@@ -31,6 +31,7 @@ Needs statsmodels (``pip install statsmodels``). Usage::
     python benchmarks/forecasting.py
     python benchmarks/forecasting.py --seeds 1 --series co2 nile
     python benchmarks/forecasting.py --params '{"window_norm": null}'
+    python benchmarks/forecasting.py --regressor-params '{"weight_decay": 0.01}'
 """
 
 import json
@@ -151,17 +152,26 @@ def main():
     parser.add_argument("--origins", type=int, default=3)
     parser.add_argument("--series", nargs="*", default=None)
     parser.add_argument("--params", default="{}", help="JSON forecaster params")
+    parser.add_argument(
+        "--regressor-params",
+        default="{}",
+        help="JSON LSTMRegressor params (the forecaster's regressor)",
+    )
     parser.add_argument("--no-baselines", action="store_true")
     args = parser.parse_args()
     setup(args)
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.linear_model import Ridge
 
-    from sklstm import LSTMForecaster, backtest
+    from sklstm import LSTMForecaster, LSTMRegressor, backtest
 
     params = json.loads(args.params)
     if params:
         print(f"# forecaster params: {params}")
+    regressor_params = json.loads(args.regressor_params)
+    if regressor_params:
+        print(f"# regressor params: {regressor_params}")
+        params["regressor"] = LSTMRegressor(**regressor_params)
     data = load_series()
     names = args.series or list(data)
     window = LSTMForecaster(**params).window_length

@@ -8,6 +8,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.model_selection import TimeSeriesSplit
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
 from sklearn.utils.validation import validate_data as _sklearn_validate_data
 
@@ -100,9 +101,16 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         Set False inside
         :class:`~sklearn.compose.TransformedTargetRegressor`, which
         reshapes the predictions as an array.
+    n_estimators : int, default=1
+        Number of networks trained on the same windows, each a clone of
+        ``regressor`` with its own ``random_state`` (drawn from
+        ``random_state``); the forecasts are their mean, fed back as one
+        value. More networks cut the variance between seeds, and each costs
+        one more fit.
     random_state : int, RandomState instance or None, default=None
         When not None, set as the ``random_state`` of the cloned regressor
-        (it replaces the regressor's own); None keeps the regressor's.
+        (it replaces the regressor's own; with ``n_estimators > 1`` it
+        seeds the draw of each network's); None keeps the regressor's.
     series_id : str, int or None, default=None
         Name of a column of ``X`` that says which series each row belongs
         to: ``X`` and ``y`` then hold a panel of several series in long
@@ -124,7 +132,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     Attributes
     ----------
     regressor_ : LSTMRegressor
-        The fitted network.
+        The fitted network; with ``n_estimators > 1``, an average of
+        the fitted networks, listed in its ``estimators_``.
+    estimators_ : list of LSTMRegressor
+        The ``n_estimators`` fitted networks (``regressor_`` is the first
+        when there is one).
     n_features_in_ : int
         Number of covariate columns of ``X`` seen in ``fit`` (0 without
         covariates).
@@ -199,6 +211,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             Interval(Real, 0, 1, closed="neither"),
         ],
         "pandas_output": ["boolean"],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "series_id": [str, Integral, None],
     }
@@ -217,6 +230,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         calibration=None,
         calibration_size=0.25,
         pandas_output=True,
+        n_estimators=1,
         random_state=None,
         series_id=None,
     ):
@@ -231,6 +245,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         self.calibration = calibration
         self.calibration_size = calibration_size
         self.pandas_output = pandas_output
+        self.n_estimators = n_estimators
         self.random_state = random_state
         self.series_id = series_id
 
@@ -492,6 +507,21 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         pred = self._forecast_values(self._fut[:0], steps)
         return self._interval_frame(pred, None, coverage)
 
+    @property
+    def regressor_(self):
+        """The fitted network, or the mean of the fitted networks."""
+        estimators = self.__dict__.get("estimators_")
+        if estimators is None:
+            raise AttributeError("regressor_")
+        return estimators[0] if len(estimators) == 1 else _MeanRegressor(estimators)
+
+    @regressor_.setter
+    def regressor_(self, value):
+        # stored as the list of networks alone, so that save_model writes
+        # each one (the average is rebuilt from them)
+        members = value.estimators_ if isinstance(value, _MeanRegressor) else [value]
+        self.estimators_ = list(members)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.regressor_tags.poor_score = True
@@ -512,12 +542,26 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
                 f"window_norm parameter (LSTMRegressor); got "
                 f"{type(reg).__name__}. Pass window_norm=None."
             )
-        if self.random_state is not None and "random_state" in params:
-            reg.set_params(random_state=self.random_state)
         pairs = [self._windows(*part) for part in parts]
         X_windows = np.concatenate([w for w, _ in pairs])
         targets = np.concatenate([t for _, t in pairs])
-        return reg.fit(X_windows, targets)
+        if self.n_estimators == 1:
+            if self.random_state is not None and "random_state" in params:
+                reg.set_params(random_state=self.random_state)
+            return reg.fit(X_windows, targets)
+        seed = self.random_state
+        if seed is None:
+            seed = params.get("random_state")
+        seeds = check_random_state(seed).randint(
+            np.iinfo(np.int32).max, size=self.n_estimators
+        )
+        members = []
+        for member_seed in seeds:
+            member = clone(reg)
+            if "random_state" in params:
+                member.set_params(random_state=int(member_seed))
+            members.append(member.fit(X_windows, targets))
+        return _MeanRegressor(members)
 
     def _windows(self, y, past, fut):
         """Training windows and targets of one series (never beyond its rows)."""
@@ -960,6 +1004,25 @@ def _series_scale(y):
         if np.isfinite(scale) and scale > 0:
             return float(scale)
     return 1.0
+
+
+class _MeanRegressor:
+    """The mean prediction of several fitted regressors (``estimators_``)."""
+
+    def __init__(self, estimators):
+        self.estimators_ = estimators
+
+    def predict(self, X):
+        total = np.asarray(self.estimators_[0].predict(X), dtype=float)
+        for estimator in self.estimators_[1:]:
+            total = total + np.asarray(estimator.predict(X), dtype=float)
+        return total / len(self.estimators_)
+
+    def __getattr__(self, name):
+        # fitted attributes shared by the members (n_outputs_, window_norm...)
+        if name.startswith("__") or name == "estimators_":
+            raise AttributeError(name)
+        return getattr(self.estimators_[0], name)
 
 
 def _check_future_columns(names, columns):

@@ -257,6 +257,13 @@ class _ManyToOneNet(nn.Module):
     added back to every output. The network then learns changes relative
     to the window, so levels and trends beyond the training range carry
     over (NLinear, Zeng et al., AAAI 2023; RevIN, Kim et al., ICLR 2022).
+
+    ``highway_window`` (an int, regression only) adds a linear map of the
+    last ``highway_window`` valid steps of the first feature, as the
+    encoder reads it (scaled, after ``window_norm``), to the output
+    (LSTNet's highway, Lai et al., SIGIR 2018). That map and the head
+    start at zero, so the untrained network outputs the reference value
+    of ``window_norm`` (with ``"last"``: the naive forecast).
     """
 
     def __init__(
@@ -265,6 +272,7 @@ class _ManyToOneNet(nn.Module):
         dropout=0.0,
         precision="float32",
         window_norm=None,
+        highway_window=None,
         target_mean=None,
         target_scale=None,
         **encoder,
@@ -275,6 +283,13 @@ class _ManyToOneNet(nn.Module):
         self.head = nn.Linear(self.encoder.output_size, output_size)
         self.precision = precision
         self.window_norm = window_norm
+        self.highway_window = highway_window
+        self.highway = None
+        if highway_window is not None:
+            self.highway = nn.Linear(int(highway_window), output_size)
+            for layer in (self.highway, self.head):
+                nn.init.zeros_(layer.weight)
+                nn.init.zeros_(layer.bias)
         if window_norm is not None:
             _register_target_stats(
                 self,
@@ -297,9 +312,27 @@ class _ManyToOneNet(nn.Module):
             _, last = self.encoder(X, lengths)
             out = self.head(self.dropout(last))
         out = out.float()
+        if self.highway is not None:
+            encoder = self.encoder
+            scaled = (X[..., 0].float() - encoder.x_mean[0]) / encoder.x_scale[0]
+            out = out + self.highway(_last_steps(scaled, lengths, self.highway_window))
         if ref is not None:
             out = out + (ref[:, :1] - self.target_mean) / self.target_scale
         return out
+
+
+def _last_steps(Z, lengths, p):
+    """The last ``p`` valid steps of each row of ``Z`` (N, L), zero before its start."""
+    N, L = Z.shape
+    ends = (
+        torch.full((N,), L, dtype=torch.long, device=Z.device)
+        if lengths is None
+        else lengths.to(Z.device).long()
+    )
+    steps = ends[:, None] - p + torch.arange(p, device=Z.device)[None, :]
+    inside = steps >= 0
+    picked = torch.gather(Z, 1, steps.clamp(min=0))
+    return picked * inside
 
 
 def _normalise_windows(X, lengths, how):

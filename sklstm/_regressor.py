@@ -1,12 +1,20 @@
 """LSTM regressor."""
 
+from numbers import Integral
+
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin
 
 from ._base import _BaseLSTMEstimator, _FitData
 from ._modules import _ManyToOneNet, _PinballLoss
-from ._validation import StrOptions, _fit_context, check_is_fitted, check_target
+from ._validation import (
+    Interval,
+    StrOptions,
+    _fit_context,
+    check_is_fitted,
+    check_target,
+)
 
 __all__ = ["LSTMRegressor"]
 
@@ -128,6 +136,16 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         range (NLinear, Zeng et al., 2023; RevIN, Kim et al., 2022). Meant
         for targets in the units of the first feature (the next values of
         a series). None uses the global standardisation only.
+    highway_window : int or None, default=None
+        If set, a linear autoregressive path over the last
+        ``highway_window`` steps of the first feature (in the scaled units
+        the network reads, after ``window_norm``) is added to the network's
+        output (the "highway" of LSTNet, Lai et al., SIGIR 2018), so that
+        the linear part of the dynamics needs no recurrent unit. Its
+        weights start at zero, and so do those of the output layer: with
+        ``window_norm="last"`` the untrained model forecasts the window's
+        last value (the naive forecast). Steps before the start of a
+        shorter sequence count as zero. None means no such path.
     quantiles : list of float or None, default=None
         Quantile levels in (0, 1), for example ``[0.1, 0.5, 0.9]``. When
         set, the network outputs one value per target and level, trained
@@ -224,6 +242,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
     _architecture_params = _BaseLSTMEstimator._architecture_params + (
         "scale_target",
         "window_norm",
+        "highway_window",
         "quantiles",
     )
     _private_fitted = _BaseLSTMEstimator._private_fitted + (
@@ -236,6 +255,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         **_BaseLSTMEstimator._parameter_constraints,
         "scale_target": ["boolean"],
         "window_norm": [StrOptions({"last", "mean"}), None],
+        "highway_window": [Interval(Integral, 1, None, closed="left"), None],
         "quantiles": [list, tuple, np.ndarray, None],
     }
 
@@ -267,6 +287,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         scale_inputs=True,
         scale_target=True,
         window_norm=None,
+        highway_window=None,
         quantiles=None,
         callbacks=None,
         device="cpu",
@@ -302,6 +323,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
         self.scale_inputs = scale_inputs
         self.scale_target = scale_target
         self.window_norm = window_norm
+        self.highway_window = highway_window
         self.quantiles = quantiles
         self.callbacks = callbacks
         self.device = device
@@ -472,6 +494,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTMEstimator):
             dropout=self.dropout,
             precision=self.precision,
             window_norm=self.window_norm,
+            highway_window=self.highway_window,
             target_mean=np.repeat(self._target_mean, n_levels),
             target_scale=np.repeat(self._target_scale, n_levels),
             **self._encoder_params(self.input_size_),

@@ -573,3 +573,26 @@ def test_panel_time_series_split_cuts_on_shared_timestamps():
     assert scores.shape == (3,) and np.isfinite(scores).all()
     with pytest.raises(TypeError, match="index of a DataFrame"):
         next(cv.split(X.to_numpy()))
+
+
+# --- ensembles (n_estimators) ---------------------------------------------
+
+
+def test_ensemble_forecast_is_the_mean_of_its_members():
+    y = np.sin(np.arange(50) / 3.0) + 0.05 * np.arange(50)
+    f = tiny(n_estimators=3).fit(None, y)
+    members = f.regressor_.estimators_
+    assert len(members) == 3
+    assert len({m.random_state for m in members}) == 3
+    window = y[-4:].astype(np.float32)[None, :, None]
+    mean = np.mean([m.predict(window) for m in members], axis=0)
+    np.testing.assert_allclose(f.forecast(1), mean, rtol=1e-6)
+    again = tiny(n_estimators=3).fit(None, y)
+    np.testing.assert_array_equal(again.forecast(5), f.forecast(5))
+    single = tiny().fit(None, y)
+    assert not np.allclose(single.forecast(5), f.forecast(5))
+
+
+def test_n_estimators_is_validated():
+    with pytest.raises(ValueError, match="n_estimators"):
+        tiny(n_estimators=0).fit(None, np.arange(20.0))

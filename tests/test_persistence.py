@@ -422,6 +422,13 @@ def _forecaster_cases():
             (None, y.to_numpy()),
             None,
         ),
+        "ensemble": (
+            LSTMForecaster(
+                regressor=net, window_length=6, n_estimators=2, random_state=3
+            ),
+            (None, y.to_numpy()),
+            None,
+        ),
         "panel": (
             LSTMForecaster(
                 regressor=net, window_length=6, series_id="store", random_state=2
@@ -432,7 +439,7 @@ def _forecaster_cases():
     }
 
 
-@pytest.mark.parametrize("case", ["dated_calibrated", "array", "panel"])
+@pytest.mark.parametrize("case", ["dated_calibrated", "array", "ensemble", "panel"])
 def test_forecaster_save_load_round_trip(case, tmp_path):
     """A saved forecaster forecasts as the original: regressor, history and index."""
     import pandas as pd
@@ -442,7 +449,8 @@ def test_forecaster_save_load_round_trip(case, tmp_path):
     path = tmp_path / "forecaster.sklstm"
     save_model(forecaster, path)
     loaded = load_model(path)
-    assert type(loaded.regressor_) is LSTMRegressor
+    assert all(type(net) is LSTMRegressor for net in loaded.estimators_)
+    assert len(loaded.estimators_) == forecaster.n_estimators
     assert loaded.get_params()["regressor__hidden_size"] == 4
     if X_future is None:
         np.testing.assert_array_equal(loaded.forecast(4), forecaster.forecast(4))

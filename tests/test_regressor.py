@@ -624,3 +624,36 @@ def test_window_norm_keeps_covariate_values(rng):
     shifted = X.copy()
     shifted[:, :, 0] += 100.0
     np.testing.assert_allclose(reg.predict(shifted) - reg.predict(X), 100.0, rtol=1e-4)
+
+
+# --- highway (linear autoregressive skip path) ----------------------------
+
+
+def test_untrained_highway_with_window_norm_last_is_the_naive_forecast():
+    """The highway and the head start at zero: the output is the last value."""
+    rng = np.random.RandomState(0)
+    X = np.cumsum(rng.randn(30, 6), axis=1) * 5.0 + 40.0
+    y = X[:, -1] + rng.randn(30)
+    frozen = {**FAST, "lr": 1e-12, "max_epochs": 1, "window_norm": "last"}
+    reg = LSTMRegressor(**frozen, highway_window=3).fit(X, y)
+    np.testing.assert_allclose(reg.predict(X), X[:, -1], atol=1e-3)
+    without = LSTMRegressor(**frozen).fit(X, y)
+    assert np.abs(without.predict(X) - X[:, -1]).max() > 1e-2
+
+
+def test_highway_learns_a_linear_dependence_and_reads_variable_lengths():
+    rng = np.random.RandomState(0)
+    X = rng.randn(64, 6)
+    y = 2.0 * X[:, -2]
+    reg = LSTMRegressor(**{**FAST, "max_epochs": 15, "lr": 1e-2}, highway_window=2)
+    reg.fit(X, y)
+    assert reg.module_.highway.weight.abs().sum().item() > 0
+    # a sequence shorter than the window: missing steps count as zero
+    short = reg.predict([X[0, :1], X[1]])
+    assert np.isfinite(short).all()
+    np.testing.assert_allclose(short[1], reg.predict(X[1:2])[0], rtol=1e-5)
+
+
+def test_highway_window_is_validated():
+    with pytest.raises(ValueError, match="highway_window"):
+        LSTMRegressor(highway_window=0).fit(np.zeros((4, 3)), np.zeros(4))

@@ -197,7 +197,13 @@ class _SequenceEncoder(nn.Module):
                     Z, self.conv_pool, self.conv_pool, ceil_mode=True
                 )
                 if lengths is not None:
-                    lengths = -(-lengths // self.conv_pool)
+                    # rounded up, written as a floor division of positive
+                    # numbers so that the ONNX export traces it exactly
+                    lengths = torch.div(
+                        lengths + (self.conv_pool - 1),
+                        self.conv_pool,
+                        rounding_mode="floor",
+                    )
             Z = Z.transpose(1, 2)
         return Z, lengths
 

@@ -57,26 +57,12 @@ class _PaddedEncoder(nn.Module):
     def x_mean(self):
         return self.encoder.x_mean
 
-    def _convolve(self, Z, lengths):
-        """The encoder's convolution and pooling, lengths rounded up."""
-        encoder = self.encoder
-        if encoder.conv is None:
-            return Z, lengths
-        steps = torch.arange(Z.shape[1], device=Z.device)
-        mask = (steps[None, :] < lengths[:, None]).to(Z.dtype)
-        Z = torch.relu(encoder.conv(Z.transpose(1, 2))) * mask[:, None, :]
-        pool = encoder.conv_pool
-        if pool > 1:
-            Z = nn.functional.max_pool1d(Z, pool, pool, ceil_mode=True)
-            lengths = torch.div(lengths + (pool - 1), pool, rounding_mode="floor")
-        return Z.transpose(1, 2), lengths
-
     def forward(self, X, lengths):
         encoder = self.encoder
         lengths = lengths.to(torch.int64)
         scaled = encoder._scale(X, lengths)
         pooled = None if encoder.fcn is None else encoder.fcn(scaled, lengths)
-        Z, lengths = self._convolve(scaled, lengths)
+        Z, lengths = encoder._convolve(scaled, lengths)
         steps = torch.arange(Z.shape[1], device=Z.device)[None, :]
         valid = steps < lengths[:, None]
         # position of each step in its sequence read backwards (padding stays)

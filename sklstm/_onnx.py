@@ -57,6 +57,10 @@ class _PaddedEncoder(nn.Module):
     def x_mean(self):
         return self.encoder.x_mean
 
+    @property
+    def x_scale(self):
+        return self.encoder.x_scale
+
     def forward(self, X, lengths):
         encoder = self.encoder
         lengths = lengths.to(torch.int64)

@@ -176,13 +176,21 @@ def test_onnx_variable_length_regressor_matches_predict(tmp_path, params):
     np.testing.assert_allclose(pred, reg.predict(X), rtol=1e-4, atol=1e-3)
 
 
-@pytest.mark.parametrize("window_norm", ["last", "mean"])
-def test_onnx_variable_length_window_norm(tmp_path, window_norm):
-    """The reference value of each window is taken at its own last valid step."""
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"window_norm": "last"},
+        {"window_norm": "mean"},
+        {"window_norm": "last", "highway_window": 3},
+    ],
+    ids=["last", "mean", "highway"],
+)
+def test_onnx_variable_length_window_norm(tmp_path, params):
+    """The reference value (and the highway) read each window's own last steps."""
     rng = np.random.RandomState(1)
     seqs = _ragged(rng, n_features=1)
     y = np.array([s[-1, 0] + 50 for s in seqs])
-    reg = LSTMRegressor(window_norm=window_norm, **FAST).fit(seqs, y)
+    reg = LSTMRegressor(**{**FAST, **params}).fit(seqs, y)
     (pred,) = _session(export_onnx(reg, tmp_path / "r.onnx")).run(None, _padded(seqs))
     np.testing.assert_allclose(pred, reg.predict(seqs), rtol=1e-4, atol=1e-3)
 

@@ -290,15 +290,15 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         self.n_history_ = n
         self.residuals_ = None
         if self.calibration is None:
-            self.regressor_ = self._fit_regressor([(y, past, fut)])
+            self.estimators_ = self._fit_regressor([(y, past, fut)])
             return self
-        self.regressor_, self.residuals_ = self._fit_calibrated(
+        self.estimators_, self.residuals_ = self._fit_calibrated(
             [(y, past, fut)], ["y"]
         )
         return self
 
     def _fit_calibrated(self, parts, names):
-        """The regressor and the pooled residuals of each step, for ``calibration``.
+        """The fitted networks and each step's pooled residuals, for ``calibration``.
 
         ``parts`` holds ``(y, past, fut)`` of each series, ``names`` how the
         errors call them. The last ``calibration_size`` rows of each series
@@ -314,7 +314,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             )
             heads.append((y[:n_train], past[:n_train], fut[:n_train]))
             cuts.append(n_train)
-        reg = self._fit_regressor(heads)
+        members = self._fit_regressor(heads)
+        reg = _mean_of(members)
         pooled = []
         for (y, past, fut), n_train in zip(parts, cuts):
             n = len(y)
@@ -329,8 +330,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
                 pooled[k].append(np.abs(y[rows[ok]] - preds[ok, k]))
         residuals = [np.concatenate(step) for step in pooled]
         if self.calibration == "refit":
-            reg = self._fit_regressor(parts)
-        return reg, residuals
+            members = self._fit_regressor(parts)
+        return members, residuals
 
     def _fit_panel(self, X, y):
         """``fit`` with ``series_id``: one network over the windows of every series."""
@@ -364,10 +365,10 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             (s["y"] / s["scale"], s["past"], s["fut"]) for s in self._panel.values()
         ]
         if self.calibration is None:
-            self.regressor_ = self._fit_regressor(parts)
+            self.estimators_ = self._fit_regressor(parts)
         else:
             names = [f"series {sid!r} of y" for sid in self._panel]
-            self.regressor_, self.residuals_ = self._fit_calibrated(parts, names)
+            self.estimators_, self.residuals_ = self._fit_calibrated(parts, names)
         return self
 
     def update(self, X_new, y_new):
@@ -510,17 +511,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     @property
     def regressor_(self):
         """The fitted network, or the mean of the fitted networks."""
-        estimators = self.__dict__.get("estimators_")
-        if estimators is None:
+        # only the networks are stored (save_model writes each one); their
+        # average is a view of them
+        if "estimators_" not in self.__dict__:
             raise AttributeError("regressor_")
-        return estimators[0] if len(estimators) == 1 else _MeanRegressor(estimators)
-
-    @regressor_.setter
-    def regressor_(self, value):
-        # stored as the list of networks alone, so that save_model writes
-        # each one (the average is rebuilt from them)
-        members = value.estimators_ if isinstance(value, _MeanRegressor) else [value]
-        self.estimators_ = list(members)
+        return _mean_of(self.estimators_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -531,7 +526,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     # --- internals -------------------------------------------------------
 
     def _fit_regressor(self, parts):
-        """The cloned regressor fitted on the windows of each ``(y, past, fut)``."""
+        """``n_estimators`` clones of the regressor, fitted on every part's windows."""
         reg = LSTMRegressor() if self.regressor is None else clone(self.regressor)
         params = reg.get_params(deep=False)
         if "window_norm" in params:
@@ -548,7 +543,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         if self.n_estimators == 1:
             if self.random_state is not None and "random_state" in params:
                 reg.set_params(random_state=self.random_state)
-            return reg.fit(X_windows, targets)
+            return [reg.fit(X_windows, targets)]
         seed = self.random_state
         if seed is None:
             seed = params.get("random_state")
@@ -561,7 +556,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             if "random_state" in params:
                 member.set_params(random_state=int(member_seed))
             members.append(member.fit(X_windows, targets))
-        return _MeanRegressor(members)
+        return members
 
     def _windows(self, y, past, fut):
         """Training windows and targets of one series (never beyond its rows)."""
@@ -1004,6 +999,11 @@ def _series_scale(y):
         if np.isfinite(scale) and scale > 0:
             return float(scale)
     return 1.0
+
+
+def _mean_of(members):
+    """The one fitted network, or the average of several."""
+    return members[0] if len(members) == 1 else _MeanRegressor(members)
 
 
 class _MeanRegressor:
